@@ -1,0 +1,25 @@
+# The two set-up commands of the README. Both create .venv when missing.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEBIAN_TEST_PACKAGES := redis-server prometheus chromium curl
+
+.PHONY: run test lint bench-decide
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m proxy_addons.cli run --policy policies/example.yaml --listen-host 127.0.0.1 --listen-port 8080
+
+test: $(STAMP)
+	./.ci/debian-packages $(DEBIAN_TEST_PACKAGES)
+	$(VENV)/bin/ruff check proxy_addons tests benchmarks
+	$(VENV)/bin/pytest -q
+
+bench-decide: $(STAMP)
+	$(PY) benchmarks/decide.py

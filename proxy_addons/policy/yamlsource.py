@@ -1,0 +1,95 @@
+"""YAML reading that remembers where every key and value stood, with YAML 1.2 scalars.
+
+PyYAML follows YAML 1.1, where `off`, `no` and `NO` (Norway!) are booleans and `17:30` is the
+integer 1050. Admins write policies by hand, so we resolve only `true`/`false` as booleans and
+never read sexagesimal numbers; dates stay text and are checked where they are used.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+Pos = tuple[int, int]  # 1-based line, column
+
+
+class LocDict(dict):
+    """A mapping that knows the position of each key and of each value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pos: Pos = (1, 1)
+        self.key_pos: dict[Any, Pos] = {}
+        self.value_pos: dict[Any, Pos] = {}
+
+
+class LocList(list):
+    """A sequence that knows the position of each item."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pos: Pos = (1, 1)
+        self.item_pos: list[Pos] = []
+
+
+def _mark(node: yaml.Node) -> Pos:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class PolicyLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2-style booleans and integers and positions on containers."""
+
+
+_REPLACED = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp")
+PolicyLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _REPLACED]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+PolicyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+PolicyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+
+
+def _construct_mapping(loader: PolicyLoader, node: yaml.MappingNode) -> LocDict:
+    result = LocDict()
+    result.pos = _mark(node)
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain word, not a list or mapping", key_node.start_mark
+            )
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_pos[key] = _mark(key_node)
+        result.value_pos[key] = _mark(value_node)
+    return result
+
+
+def _construct_sequence(loader: PolicyLoader, node: yaml.SequenceNode) -> LocList:
+    result = LocList()
+    result.pos = _mark(node)
+    for item in node.value:
+        result.append(loader.construct_object(item, deep=True))
+        result.item_pos.append(_mark(item))
+    return result
+
+
+PolicyLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+PolicyLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def parse(text: str) -> Any:
+    """Parse one YAML document; raises yaml.YAMLError (with a mark) on bad syntax."""
+    return yaml.load(text, Loader=PolicyLoader)

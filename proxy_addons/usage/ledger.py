@@ -1,0 +1,54 @@
+"""The quota ledger interface: where counted minutes and warn-continues live.
+
+One interface, two stores: SQLite (embedded, the default) and Redis (shared by many proxies).
+Every method is a coroutine so no store ever blocks mitmproxy's event loop.
+
+A *minute* is an epoch minute (int(timestamp // 60)); a *period* is the key the engine computes
+(`policy.period_of`, e.g. "2026-11-27" or "week-2026-11-23"). Charging is idempotent per
+(user, budget, period, minute): two proxies counting the same minute count it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    used: int  # minutes counted in the period after this call
+    counted: bool  # the minute is counted (now or before): the request may go ahead
+    new: bool  # this call added the minute
+    extra: int = 0  # minutes granted on top of the quota for this period
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    used: int
+    minute_counted: bool
+    extra: int
+
+
+class Ledger(Protocol):
+    async def charge(self, user: str, budget: str, period: str, minute: int, limit: int,
+                     ttl_seconds: int) -> Charge:
+        """Count `minute` unless it is counted already or `used >= limit + extra` (then counted=False)."""
+        ...
+
+    async def balance(self, user: str, budget: str, period: str, minute: int) -> Balance: ...
+
+    async def grant(self, user: str, budget: str, period: str, minutes: int, ttl_seconds: int) -> int:
+        """Add extra minutes for this period; returns the new extra total."""
+        ...
+
+    async def reset(self, user: str, budget: str, period: str) -> None: ...
+
+    async def set_continue(self, user: str, rule: str, until: float) -> None:
+        """Remember that `user` chose to continue past warn rule `rule` until the timestamp `until`."""
+        ...
+
+    async def continues(self, user: str, now: float) -> dict[str, float]:
+        """Unexpired continues of `user`: rule -> until timestamp."""
+        ...
+
+    async def close(self) -> None: ...
