@@ -1,0 +1,70 @@
+"""Signed *continue* links for warn pages.
+
+The link is answered by the proxy itself on a reserved path and never forwarded upstream. Its HMAC
+binds it to one person and one rule and it expires, so a link shared in a chat does not let
+somebody else past the warning, and an old one does not work tomorrow.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
+
+CONTINUE_PATH = "/__gonogo__/continue"
+LINK_LIFETIME_SECONDS = 600
+
+
+def load_key(path: Path) -> bytes:
+    """The proxy's secret, created on first use (0600) and kept in the state directory."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, key)
+        finally:
+            os.close(fd)
+        return key
+
+
+@dataclass(frozen=True, slots=True)
+class ContinueGrant:
+    rule: str
+    next_path: str
+
+
+def _sign(key: bytes, person: str, rule: str, expires: int, next_path: str) -> str:
+    message = "\x00".join((person, rule, str(expires), next_path)).encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def make_path(key: bytes, person: str, rule: str, next_path: str, now: float) -> str:
+    """The path (with query) of a continue link for `person` past `rule`, back to `next_path`."""
+    expires = int(now) + LINK_LIFETIME_SECONDS
+    query = urlencode({"rule": rule, "exp": expires, "next": next_path,
+                       "sig": _sign(key, person, rule, expires, next_path)})
+    return f"{CONTINUE_PATH}?{query}"
+
+
+def verify(key: bytes, person: str, query: str, now: float) -> ContinueGrant | None:
+    """The grant a continue link carries, or None when it is forged, someone else's or expired."""
+    params = {k: v[0] for k, v in parse_qs(query).items() if v}
+    try:
+        rule, next_path, sig = params["rule"], params.get("next", "/"), params["sig"]
+        expires = int(params["exp"])
+    except (KeyError, ValueError):
+        return None
+    if expires < now or not next_path.startswith("/") or next_path.startswith("//"):
+        return None
+    if not hmac.compare_digest(sig, _sign(key, person, rule, expires, next_path)):
+        return None
+    return ContinueGrant(rule, next_path)

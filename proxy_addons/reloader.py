@@ -1,0 +1,78 @@
+"""Watching the policy file (and its domain lists): a valid change is applied in place, without dropping
+connections; an invalid, emptied or deleted file is reported and the last good policy stays in force."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from .policy import Policy, PolicyError, load_policy
+
+log = logging.getLogger("gonogo")
+
+Stamp = tuple[tuple[str, int, int, int], ...]
+
+
+def stamp(policy_path: Path, policy: Policy | None) -> Stamp:
+    """(path, mtime, size, inode) of the policy and every list file it reads; missing files count too."""
+    paths = [policy_path]
+    if policy is not None:
+        for category in policy.categories.values():
+            paths.extend(policy_path.parent / f for f in category.files)
+    found = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            found.append((str(path), st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            found.append((str(path), -1, -1, -1))
+    return tuple(found)
+
+
+class PolicyWatcher:
+    def __init__(self, path: Path, known: Policy, interval: float,
+                 on_good: Callable[[Policy], None], on_bad: Callable[[PolicyError], None]) -> None:
+        self.path = path
+        self.known = known
+        self.interval = interval
+        self.on_good = on_good
+        self.on_bad = on_bad
+        self._stamp = stamp(path, known)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="gonogo-policy-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.check()
+            except Exception:  # a watcher that dies silently would leave a stale policy in force
+                log.exception("gonogo: policy watcher failed; retrying")
+
+    async def check(self) -> None:
+        current = stamp(self.path, self.known)
+        if current == self._stamp:
+            return
+        self._stamp = current
+        try:
+            # a million-domain list takes a second or two to compile: keep it off the event loop
+            policy = await asyncio.to_thread(load_policy, self.path)
+        except PolicyError as exc:
+            self.on_bad(exc)
+            return
+        if policy.sha256 != self.known.sha256:
+            self.on_good(policy)
+        self._stamp = stamp(self.path, policy)

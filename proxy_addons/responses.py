@@ -1,0 +1,122 @@
+"""The answers the proxy gives itself: block and warn pages, the continue link, the status page and the
+PAC file. Built from `pages/` and `pac`, so the addon's hooks stay a few lines each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from mitmproxy import http
+
+from . import continuelink
+from .identity import Person
+from .metrics import Metrics
+from .pac import render_pac
+from .pages import block_page, block_text, dest_is_navigation, pick_language, status_page, warn_page
+from .policy import Decision, Policy, period_of
+from .usage import Ledger
+
+_NO_STORE = {"cache-control": "no-store", "x-gonogo": "1"}
+
+
+def _html(status: int, body: str, extra: dict[str, str] | None = None) -> http.Response:
+    return http.Response.make(status, body.encode("utf-8"),
+                              {"content-type": "text/html; charset=utf-8", **_NO_STORE, **(extra or {})})
+
+
+def _text(status: int, body: str, extra: dict[str, str] | None = None) -> http.Response:
+    return http.Response.make(status, body.encode("utf-8"),
+                              {"content-type": "text/plain; charset=utf-8", **_NO_STORE, **(extra or {})})
+
+
+class Responder:
+    def __init__(self, key: bytes, ledger: Ledger, metrics: Metrics, status_host: str, state_dir: Path,
+                 on_event: Callable[[str, Policy, Person, Decision, str], None] | None = None) -> None:
+        self.key = key
+        self.ledger = ledger
+        self.metrics = metrics
+        self.status_host = status_host
+        self.state_dir = state_dir
+        self.on_event = on_event
+        self._pac: tuple[str, str, str] | None = None  # (policy sha, proxy, text)
+
+    def policy_changed(self, policy: Policy) -> None:
+        self._pac = None
+
+    async def close(self) -> None:
+        return None
+
+    def pac(self, policy: Policy, proxy: str) -> http.Response:
+        if self._pac is None or self._pac[:2] != (policy.sha256, proxy):
+            self._pac = (policy.sha256, proxy, render_pac(policy, proxy))
+        return http.Response.make(200, self._pac[2].encode("utf-8"),
+                                  {"content-type": "application/x-ns-proxy-autoconfig", "cache-control": "max-age=300"})
+
+    def refusal(self, policy: Policy, person: Person, decision: Decision, host: str,
+                req: http.Request) -> http.Response:
+        lang = pick_language(req.headers.get("accept-language"))
+        now = dt.datetime.now(policy.timezone)
+        headers = {"x-gonogo-rule": _header_safe(decision.rule or "default"), "x-gonogo-decision": decision.decision,
+                   "content-language": lang}
+        navigation = dest_is_navigation(req.headers)
+        if decision.decision == "warn" and decision.rule is not None:
+            link = continuelink.make_path(self.key, person.key, decision.rule, req.path, time.time())
+            if navigation:
+                return _html(403, warn_page(decision, host=host, lang=lang, now=now, continue_url=link), headers)
+            return _text(403, block_text(decision, host=host, lang=lang, now=now), headers)
+        if navigation:
+            return _html(403, block_page(decision, host=host, lang=lang, now=now,
+                                         status_url=f"http://{self.status_host}/"), headers)
+        return _text(403, block_text(decision, host=host, lang=lang, now=now), headers)
+
+    async def continue_link(self, policy: Policy, person: Person, req: http.Request,
+                            hosts: list[str]) -> http.Response:
+        """Answered here, never forwarded: the origin must not learn of our links."""
+        query = req.path.partition("?")[2]
+        grant = continuelink.verify(self.key, person.key, query, time.time())
+        rule = policy.rule(grant.rule) if grant else None
+        if grant is None or rule is None or rule.action != "warn":
+            return _text(403, "This continue link is not valid for you (it may have expired). "
+                              "Reload the page to get a new one.\n")
+        until = time.time() + rule.continue_minutes * 60
+        await self.ledger.set_continue(person.key, rule.name, until)
+        groups = policy.groups_of(person.user, person.ip)
+        label = self.metrics.group_label(groups, person.key)
+        category = next((c for h in hosts if (c := policy.category_of(h))), None)
+        self.metrics.warn_continue(label, category or "none", rule.name)
+        if self.on_event is not None:
+            decision = Decision("allow", "warn", rule.name, category, groups[0] if groups else None,
+                                "continued past the warning", continued=True)
+            self.on_event("continue", policy, person, decision, hosts[0] if hosts else "")
+        return http.Response.make(302, b"", {"location": grant.next_path, **_NO_STORE})
+
+    async def status(self, policy: Policy, person: Person, req: http.Request) -> http.Response:
+        if req.path.split("?")[0] in ("/proxy.pac", "/wpad.dat"):
+            return self.pac(policy, req.host_header or "")
+        lang = pick_language(req.headers.get("accept-language"))
+        now = dt.datetime.now(policy.timezone)
+        groups = policy.groups_of(person.user, person.ip)
+        rows = []
+        minute = int(now.timestamp() // 60)
+        for name, quota in policy.budgets.items():
+            applies = any(r.quota is not None and r.quota.pool == name and not r.shadow
+                          and (r.groups is None or not r.groups.isdisjoint(groups)) for r in policy.rules)
+            if not applies:
+                continue
+            period, resets_at = period_of(quota, now, policy)
+            try:
+                balance = await self.ledger.balance(person.key, name, period, minute)
+                used, extra = balance.used, balance.extra
+            except Exception:
+                self.metrics.ledger_error()
+                used, extra = 0, 0
+            rows.append({"budget": name, "used": used, "limit": quota.minutes + extra, "per": quota.per,
+                         "resets_at": resets_at})
+        body = status_page(user=person.user, groups=groups, policy=policy, rows=rows, lang=lang, now=now)
+        return _html(200, body, {"content-language": lang})
+
+
+def _header_safe(value: str) -> str:
+    return value.encode("ascii", "replace").decode("ascii").replace("\r", " ").replace("\n", " ")

@@ -1,0 +1,95 @@
+"""`gonogo run`: mitmproxy in-process with the gonogo addon, mitmdump-style logging, clean shutdown.
+
+The policy is checked before mitmproxy starts so a broken file exits non-zero with `file:line` errors
+instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from typing import Any
+
+from .policy import PolicyError, load_policy
+
+
+def add_run(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "run", help="run the enforcing proxy",
+        description="Run mitmproxy with the gonogo addon. Clients use it as their HTTP(S) proxy "
+                    "(or fetch http://HOST:PORT/proxy.pac). Stop with Ctrl-C or SIGTERM.")
+    p.add_argument("--policy", required=True, help="policy file (watched; valid changes apply at once)")
+    p.add_argument("--listen-host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; a gateway uses its LAN address or 0.0.0.0 "
+                        "together with --set block_global=false and a firewall)")
+    p.add_argument("--listen-port", type=int, default=8080, help="proxy port (0 picks a free one; the log says which)")
+    p.add_argument("--metrics-host", default="127.0.0.1", help="address of /metrics and /healthz")
+    p.add_argument("--metrics-port", type=int, default=9464, help="port of /metrics and /healthz (-1 disables)")
+    p.add_argument("--state", default="sqlite:var/gonogo.db",
+                   help="quota ledger: sqlite:PATH (default sqlite:var/gonogo.db) or redis://HOST:PORT/DB")
+    p.add_argument("--tls", choices=["intercept", "passthrough-only"], default="intercept",
+                   help="passthrough-only: no CA on clients; nothing is decrypted, blocked hosts are refused at "
+                        "CONNECT/SNI and time-boxes count per connection")
+    p.add_argument("--ledger-unavailable", choices=["allow", "block"], default="allow",
+                   help="what time-boxed requests get while a shared ledger is unreachable")
+    p.add_argument("--resolve", action="append", default=[], metavar="HOST=IP",
+                   help="connect to IP for HOST (and its subdomains), like curl --resolve; decisions still use HOST")
+    p.add_argument("--set", dest="setoptions", action="append", default=[], metavar="OPTION=VALUE",
+                   help="any mitmproxy option, e.g. --set proxyauth=@htpasswd --set confdir=/etc/gonogo/ca")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not print each flow")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("gonogo: not starting: the policy is invalid", file=sys.stderr)
+        return 1
+    for warning in policy.warnings:
+        print(warning, file=sys.stderr)
+    try:
+        return asyncio.run(_serve(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from mitmproxy import exceptions, options
+    from mitmproxy.tools.dump import DumpMaster
+
+    from .addon import Gonogo
+
+    logging.getLogger().setLevel(logging.INFO)
+    for noisy in ("asyncio", "hpack", "quic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port)
+    master = DumpMaster(opts, with_termlog=True, with_dumper=not args.quiet)
+    master.addons.add(Gonogo())
+    try:
+        opts.update(
+            connection_strategy="lazy",
+            gonogo_policy=args.policy,
+            gonogo_state=args.state,
+            gonogo_metrics_host=args.metrics_host,
+            gonogo_metrics_port=args.metrics_port,
+            gonogo_tls=args.tls,
+            gonogo_ledger_unavailable=args.ledger_unavailable,
+            gonogo_resolve=args.resolve,
+        )
+        if args.setoptions:
+            opts.set(*args.setoptions)
+    except exceptions.OptionsError as exc:
+        print(f"gonogo: {exc}", file=sys.stderr)
+        return 1
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, master.shutdown)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    await master.run()
+    return 0
