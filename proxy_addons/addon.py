@@ -7,6 +7,7 @@ per request on the request's own host, before any upstream connection is made (l
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import logging
@@ -22,6 +23,7 @@ from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.proxy import server_hooks
 
 from proxy_addons import continuelink
+from proxy_addons.audit import AuditLog
 from proxy_addons.decider import Decider
 from proxy_addons.identity import Person, client_ip, identify
 from proxy_addons.metrics import Metrics
@@ -49,6 +51,7 @@ class Gonogo:
         self._metrics_server: Any = None
         self._state_dir = Path("var")
         self._resolve: dict[str, str] = {}
+        self.audit: AuditLog | None = None
 
     # -- mitmproxy life cycle ---------------------------------------------------------------
     def load(self, loader: Any) -> None:
@@ -101,9 +104,10 @@ class Gonogo:
         self.ledger = open_ledger(ctx.options.gonogo_state, unavailable=ctx.options.gonogo_ledger_unavailable)
         self._wire_ledger_metrics(self.ledger)
         key = continuelink.load_key(self._state_dir / "continue.key")
-        self.decider = Decider(self.ledger, self.metrics, ctx.options.gonogo_ledger_unavailable)
+        self.audit = AuditLog(self._state_dir / "audit", self.policy.privacy, self._state_dir / "audit.key")
+        self.decider = Decider(self.ledger, self.metrics, ctx.options.gonogo_ledger_unavailable, self._audit)
         self.responder = Responder(key, self.ledger, self.metrics, ctx.options.gonogo_status_host,
-                                   self._state_dir)
+                                   self._state_dir, self._audit)
         self.responder.policy_changed(self.policy)
         if ctx.options.gonogo_metrics_port >= 0:
             self._metrics_server = self.metrics.serve(ctx.options.gonogo_metrics_host, ctx.options.gonogo_metrics_port)
@@ -111,6 +115,9 @@ class Gonogo:
         self.watcher = PolicyWatcher(Path(ctx.options.gonogo_policy), self.policy, ctx.options.gonogo_reload_ms / 1000,
                                      on_good=self.install, on_bad=self.reload_failed)
         self.watcher.start()
+        ca = Path(ctx.options.confdir).expanduser() / "mitmproxy-ca-cert.pem"
+        log.info(f"gonogo: clients trust the CA {ca} (or fetch it from http://mitm.it through the proxy); "
+                 f"browsers can use the PAC file http://<this host>:{ctx.options.listen_port}/proxy.pac")
         log.info(f"gonogo enforcing {self.policy.source} ({len(self.policy.rules)} rules, "
                  f"sha256 {self.policy.sha256[:12]}), state {ctx.options.gonogo_state}")
 
@@ -130,6 +137,13 @@ class Gonogo:
         if self.ledger is not None:
             await self.ledger.close()
             self.ledger = None
+        if self.audit is not None:
+            await asyncio.to_thread(self.audit.close)
+            self.audit = None
+
+    def _audit(self, event: str, policy: Policy, person: Person, decision: Decision, host: str) -> None:
+        if self.audit is not None:
+            self.audit.record(decision, user=person.user or person.key, host=host, event=event)
 
     # -- policy changes ---------------------------------------------------------------------
     def install(self, policy: Policy) -> None:
@@ -138,6 +152,8 @@ class Gonogo:
         self.metrics.policy_loaded(policy)
         if self.responder is not None:
             self.responder.policy_changed(policy)
+        if self.audit is not None:
+            self.audit.reconfigure(policy.privacy)
         if self.watcher is not None:
             self.watcher.known = policy
         if not first:
@@ -210,13 +226,19 @@ class Gonogo:
             return
         policy = self.policy
         req = flow.request
-        if req.path.split("?")[0] in PAC_PATHS and self._addressed_to_proxy(flow):
-            # browsers fetch the PAC file before they use the proxy, so it needs no proxy authentication
-            flow.response = self.responder.pac(policy, req.host_header or f"{req.host}:{req.port}")
+        hosts = _normalised([req.host, req.host_header])
+        if req.path.split("?")[0] in PAC_PATHS and (
+                self._addressed_to_proxy(flow) or ctx.options.gonogo_status_host in hosts):
+            # browsers fetch the PAC file before they use the proxy, so it needs no proxy authentication;
+            # it names the proxy by the address this client reached it at
+            ip, port = flow.client_conn.sockname[:2]
+            own = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+            if self._addressed_to_proxy(flow) and req.host_header:
+                own = req.host_header
+            flow.response = self.responder.pac(policy, own)
             return
         if flow.response is not None:
             return  # e.g. proxyauth answered 407
-        hosts = _normalised([req.host, req.host_header])
         person = self._flow_person(flow)
         if ctx.options.gonogo_status_host in hosts:
             flow.response = await self.responder.status(policy, person, req)
@@ -248,6 +270,7 @@ class Gonogo:
             assert flow.websocket is not None
             flow.websocket.messages[-1].drop()
             flow.kill()
+            _close_connections(flow)
 
     # -- identity -----------------------------------------------------------------------------
     def _flow_person(self, flow: http.HTTPFlow) -> Person:
@@ -273,6 +296,18 @@ class Gonogo:
         sock = flow.client_conn.sockname
         return bool(sock) and flow.request.scheme == "http" and flow.request.port == sock[1] and (
             not flow.client_conn.tls_established)
+
+
+def _close_connections(flow: http.HTTPFlow) -> None:
+    """End a WebSocket the policy no longer allows. mitmproxy's WebSocket layer ignores `kill()`, so close
+    both sides through the connection handler (best effort: without it, later messages are still dropped)."""
+    handler = getattr(ctx.master.addons.get("proxyserver"), "connections", {}).get(flow.client_conn.id)
+    if handler is None:
+        return
+    with contextlib.suppress(Exception):
+        handler.close_connection(flow.client_conn)
+        if flow.server_conn is not None:
+            handler.close_connection(flow.server_conn)
 
 
 def _normalised(names: list[str | None]) -> list[str]:

@@ -93,8 +93,6 @@ class Responder:
         return http.Response.make(302, b"", {"location": grant.next_path, **_NO_STORE})
 
     async def status(self, policy: Policy, person: Person, req: http.Request) -> http.Response:
-        if req.path.split("?")[0] in ("/proxy.pac", "/wpad.dat"):
-            return self.pac(policy, req.host_header or "")
         lang = pick_language(req.headers.get("accept-language"))
         now = dt.datetime.now(policy.timezone)
         groups = policy.groups_of(person.user, person.ip)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import re
 import signal
 import ssl
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -123,6 +125,24 @@ def test_block_page_for_navigation_never_contacts_origin(proxy: Gonogo, origin: 
     assert short.status_code == 403 and short.headers["content-type"].startswith("text/plain")
     assert "no linkedin" in short.text or "LinkedIn" in short.text
     assert not [s for s in origin.seen if "linkedin" in s.host]
+    record = wait_for_audit(proxy, lambda r: r["host"] == "www.linkedin.test")
+    assert record["rule"] == "no linkedin" and record["event"] == "block"
+    assert record["user"] and record["user"] != "bob"  # pseudonymous by default
+    assert "/feed" not in json.dumps(record)  # the host only, never the URL
+
+
+def wait_for_audit(proxy: Gonogo, match: Callable[[dict], bool], timeout: float = 20) -> dict:
+    """Poll the audit log (written by a background thread) until a matching record appears."""
+    deadline = time.monotonic() + timeout
+    audit_dir = Path(proxy.state.removeprefix("sqlite:")).parent / "audit"
+    while time.monotonic() < deadline:
+        for file in audit_dir.glob("*.jsonl"):
+            for line in file.read_text().splitlines():
+                record = json.loads(line)
+                if match(record):
+                    return record
+        time.sleep(0.05)  # polling a file written by another process; the deadline bounds it
+    raise AssertionError(f"no matching audit record in {audit_dir}")
 
 
 def test_block_page_speaks_dutch_when_asked(proxy: Gonogo, origin: Origin) -> None:
@@ -211,9 +231,12 @@ def test_pac_and_status_page(proxy: Gonogo, origin: Origin) -> None:
     pac = httpx.get(f"{proxy.url}/proxy.pac", trust_env=False)
     assert pac.status_code == 200 and "FindProxyForURL" in pac.text and "facebook.test" in pac.text
     assert "example.test" not in pac.text
+    assert f"PROXY 127.0.0.1:{proxy.port}" in pac.text
     with client(proxy, origin, "gina") as c:
         c.get(url(origin, "facebook.test", "/"))
         status = c.get("http://gonogo.status/", headers=NAV)
+        via_status = c.get("http://gonogo.status/proxy.pac")
+    assert via_status.status_code == 200 and f"PROXY 127.0.0.1:{proxy.port}" in via_status.text
     assert status.status_code == 200
     assert "gina" in status.text and "social time-box" in status.text
 

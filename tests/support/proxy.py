@@ -24,12 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import wsproto
+import wsproto.events as wsevents
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 GONOGO = Path(sys.executable).parent / "gonogo"
+ADDON = Path(__file__).resolve().parents[2] / "proxy_addons" / "addon.py"
 TEST_NAMES = ("facebook.test", "www.facebook.test", "news.test", "bank.test", "linkedin.test", "tiktok.test",
               "example.test", "status.test")
 
@@ -65,6 +68,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _answer(self) -> None:
+        if self.headers.get("upgrade", "").lower() == "websocket":
+            self._websocket_echo()
+            return
         length = int(self.headers.get("content-length") or 0)
         if length:
             self.rfile.read(length)
@@ -80,6 +86,34 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = _answer
 
+    def _websocket_echo(self) -> None:
+        """Accept the upgrade and echo text messages until the peer goes away."""
+        server: Origin = self.server.origin  # type: ignore[attr-defined]
+        server.seen.append(Seen("WEBSOCKET", (self.headers.get("host") or "").split(":")[0], self.path, {}))
+        ws = wsproto.WSConnection(wsproto.ConnectionType.SERVER)
+        raw = f"{self.requestline}\r\n{self.headers}".encode().replace(b"\n", b"\r\n").replace(b"\r\r", b"\r")
+        ws.receive_data(raw)
+        for event in ws.events():
+            if isinstance(event, wsevents.Request):
+                self.wfile.write(ws.send(wsevents.AcceptConnection()))
+        self.wfile.flush()
+        while True:
+            try:
+                data = self.connection.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            ws.receive_data(data)
+            for event in ws.events():
+                if isinstance(event, wsevents.TextMessage):
+                    server.messages.append(event.data)
+                    self.wfile.write(ws.send(wsevents.Message(data=f"echo {event.data}")))
+                elif isinstance(event, wsevents.CloseConnection):
+                    self.wfile.write(ws.send(event.response()))
+                    return
+            self.wfile.flush()
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -91,6 +125,7 @@ class Origin:
     cert: Path
     key: Path
     seen: list[Seen] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
     http_port: int = 0
     https_port: int = 0
     _servers: list[http.server.ThreadingHTTPServer] = field(default_factory=list)
@@ -124,7 +159,9 @@ class Gonogo:
     """A `gonogo run` process; its output is collected line by line for the test to wait on."""
 
     def __init__(self, workdir: Path, policy: Path, *extra: str, state: str | None = None,
-                 resolve: tuple[str, ...] = TEST_NAMES, env: dict[str, str] | None = None) -> None:
+                 resolve: tuple[str, ...] = TEST_NAMES, env: dict[str, str] | None = None,
+                 mitmdump: bool = False) -> None:
+        self.mitmdump = mitmdump
         self.workdir = workdir
         self.policy = policy
         self.confdir = workdir / "mitmproxy"
@@ -148,6 +185,14 @@ class Gonogo:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
+        if self.mitmdump:
+            # the same addon loaded the mitmproxy way, every option through --set
+            cmd = [str(Path(sys.executable).parent / "mitmdump"), "-s", str(ADDON), "--listen-host", "127.0.0.1",
+                   "--listen-port", "0", "--set", f"gonogo_policy={self.policy}", "--set", f"gonogo_state={self.state}",
+                   "--set", "gonogo_metrics_port=0", "--set", f"confdir={self.confdir}", "--set", "ssl_insecure=true"]
+            for name in self.resolve:
+                cmd += ["--set", f"gonogo_resolve={name}=127.0.0.1"]
+            return cmd + list(self.extra)
         cmd = [*os.environ.get("GONOGO_CMD", str(GONOGO)).split(), "run", "--policy", str(self.policy),
                "--listen-port", "0", "--metrics-port", "0", "--state", self.state,
                "--set", f"confdir={self.confdir}", "--set", "ssl_insecure=true"]
@@ -259,3 +304,42 @@ def tunnel_certificate(proxy_port: int, host: str, port: int, sni: str | None = 
             der = tls.getpeercert(binary_form=True)
             assert der is not None
             return der
+
+
+class WebSocketClient:
+    """A WebSocket over a CONNECT tunnel through the proxy, with TLS trusting `ca`."""
+
+    def __init__(self, proxy_port: int, host: str, port: int, ca: Path, path: str = "/ws") -> None:
+        raw = socket.create_connection(("127.0.0.1", proxy_port), timeout=10)
+        raw.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            reply += raw.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 200"), reply
+        self.sock = trust(ca).wrap_socket(raw, server_hostname=host)
+        self.ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
+        self.sock.sendall(self.ws.send(wsevents.Request(host=host, target=path)))
+        assert isinstance(self._next_event(), wsevents.AcceptConnection)
+
+    def _next_event(self) -> wsevents.Event | None:
+        while True:
+            for event in self.ws.events():
+                return event
+            data = self.sock.recv(65536)
+            if not data:
+                return None
+            self.ws.receive_data(data)
+
+    def send(self, text: str) -> None:
+        self.sock.sendall(self.ws.send(wsevents.Message(data=text)))
+
+    def receive(self) -> str | None:
+        """The next text message, or None once the peer closed the connection (a timeout raises)."""
+        try:
+            event = self._next_event()
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError):
+            return None
+        return event.data if isinstance(event, wsevents.TextMessage) else None
+
+    def close(self) -> None:
+        self.sock.close()
