@@ -116,8 +116,9 @@ class Gonogo:
                                      on_good=self.install, on_bad=self.reload_failed)
         self.watcher.start()
         ca = Path(ctx.options.confdir).expanduser() / "mitmproxy-ca-cert.pem"
+        ports = sorted({addr[1] for addr in ctx.master.addons.get("proxyserver").listen_addrs()}) or ["PORT"]
         log.info(f"gonogo: clients trust the CA {ca} (or fetch it from http://mitm.it through the proxy); "
-                 f"browsers can use the PAC file http://<this host>:{ctx.options.listen_port}/proxy.pac")
+                 f"browsers can use the PAC file http://<this host>:{ports[0]}/proxy.pac")
         log.info(f"gonogo enforcing {self.policy.source} ({len(self.policy.rules)} rules, "
                  f"sha256 {self.policy.sha256[:12]}), state {ctx.options.gonogo_state}")
 

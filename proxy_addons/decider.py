@@ -6,6 +6,7 @@ At most one ledger write per (person, budget, minute): a minute already answered
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from .identity import Person
 from .metrics import Metrics
 from .policy import NO_USAGE, BudgetUsage, Decision, Policy, QuotaState, Request, Usage, Who, evaluate
-from .usage import Charge, Ledger
+from .usage import Charge, Ledger, period_ttl
 
 log = logging.getLogger("gonogo")
 
@@ -60,8 +61,12 @@ class Decider:
             if decision.rule in continued:
                 decision = evaluate(policy, who, request, now, Usage(continued=continued), groups=groups)
         if decision.quota is not None and decision.quota.charge:
-            usage = await self._charge(policy, person, decision.quota)
+            usage, refused = await self._charge(policy, person, decision.quota)
             decision = evaluate(policy, who, request, now, usage, groups=groups)
+            if refused:
+                decision = dataclasses.replace(
+                    decision, decision="block",
+                    reason="the time budget cannot be checked right now (quota ledger unreachable)")
         label = self.metrics.group_label(groups, person.key)
         self.metrics.decision(decision, label, time.perf_counter() - started)
         if decision.decision == "allow" and decision.category is not None:
@@ -89,14 +94,14 @@ class Decider:
             return {}
         return {rule: dt.datetime.fromtimestamp(until, now.tzinfo) for rule, until in found.items()}
 
-    async def _charge(self, policy: Policy, person: Person, quota: QuotaState) -> Usage:
+    async def _charge(self, policy: Policy, person: Person, quota: QuotaState) -> tuple[Usage, bool]:
         key = (person.key, quota.budget, quota.period)
         cached = self._charges.get(key)
         if cached is not None and cached[0] == quota.minute:
             charge = cached[1]
         else:
             budget = policy.budgets[quota.budget]
-            ttl = int(quota.resets_at.timestamp() - time.time()) + 86400
+            ttl = period_ttl(quota.resets_at, dt.datetime.now(quota.resets_at.tzinfo))
             try:
                 charge = await self.ledger.charge(person.key, quota.budget, quota.period, quota.minute,
                                                   budget.minutes, ttl)
@@ -117,5 +122,8 @@ class Decider:
             del self._charges[key]
 
 
-def _usage(quota: QuotaState, charge: Charge) -> Usage:
-    return Usage(budgets={quota.budget: BudgetUsage(charge.used, charge.counted, charge.extra, quota.period)})
+def _usage(quota: QuotaState, charge: Charge) -> tuple[Usage, bool]:
+    """The usage to decide with, and whether the ledger refused a minute the budget still had room for
+    (an outage with ledger_unavailable=block): the engine would otherwise assume the minute is charged."""
+    usage = Usage(budgets={quota.budget: BudgetUsage(charge.used, charge.counted, charge.extra, quota.period)})
+    return usage, not charge.counted and charge.used < quota.limit + charge.extra

@@ -40,7 +40,7 @@ def add_run(subparsers: Any) -> None:
     p.add_argument("--set", dest="setoptions", action="append", default=[], metavar="OPTION=VALUE",
                    help="any mitmproxy option, e.g. --set proxyauth=@htpasswd --set confdir=/etc/gonogo/ca")
     p.add_argument("-q", "--quiet", action="store_true", help="do not print each flow")
-    p.set_defaults(handler=run)
+    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

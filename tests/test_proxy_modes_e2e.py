@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.proxy import Gonogo, Origin, WebSocketClient, make_cert, tunnel_certificate
+from tests.support.proxy import Gonogo, Origin, WebSocketClient, make_cert, trust, tunnel_certificate
 
 POLICY = """\
 version: 1
@@ -70,7 +70,7 @@ def test_no_ca_mode_decrypts_nothing_and_refuses_blocked_hosts(tmp_path: Path, p
     try:
         # a time-boxed host is counted per connection but passed through: the origin's own certificate
         assert tunnel_certificate(gonogo.port, "facebook.test", origin.https_port, "facebook.test") == origin_der
-        with httpx.Client(proxy=gonogo.url, verify=str(origin.cert), timeout=20) as c:
+        with httpx.Client(proxy=gonogo.url, verify=trust(origin.cert), timeout=20) as c:
             assert c.get(f"https://facebook.test:{origin.https_port}/").status_code == 200
             with pytest.raises(httpx.ProxyError, match="403"):
                 c.get(f"https://linkedin.test:{origin.https_port}/")

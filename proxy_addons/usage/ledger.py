@@ -1,6 +1,7 @@
 """The quota ledger interface: where counted minutes and warn-continues live.
 
-One interface, two stores: SQLite (embedded, the default) and Redis (shared by many proxies).
+One interface, two stores: SQLite (embedded, the default) and Redis (shared by many proxies), plus an
+in-memory store (tests, and the local fallback while a shared store is down).
 Every method is a coroutine so no store ever blocks mitmproxy's event loop.
 
 A *minute* is an epoch minute (int(timestamp // 60)); a *period* is the key the engine computes
@@ -10,8 +11,14 @@ A *minute* is an epoch minute (int(timestamp // 60)); a *period* is the key the 
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
+
+# Keys outlive their period by this much, so a proxy whose clock is a little behind still finds them.
+TTL_MARGIN_SECONDS = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,11 @@ class Balance:
     extra: int
 
 
+class LedgerUnavailable(ConnectionError):
+    """The store cannot be reached (connection refused, timeout, loading). Stores raise this rather than
+    their driver's own errors so a caller can tell an outage from a bug without importing the driver."""
+
+
 class Ledger(Protocol):
     async def charge(self, user: str, budget: str, period: str, minute: int, limit: int,
                      ttl_seconds: int) -> Charge:
@@ -37,11 +49,19 @@ class Ledger(Protocol):
 
     async def balance(self, user: str, budget: str, period: str, minute: int) -> Balance: ...
 
-    async def grant(self, user: str, budget: str, period: str, minutes: int, ttl_seconds: int) -> int:
-        """Add extra minutes for this period; returns the new extra total."""
+    async def add_minutes(self, user: str, budget: str, period: str, minutes: Iterable[int],
+                          ttl_seconds: int) -> int:
+        """Record minutes that were already spent (a reconciliation after an outage): no limit applies,
+        minutes counted before are not counted twice. Returns the new `used`."""
         ...
 
-    async def reset(self, user: str, budget: str, period: str) -> None: ...
+    async def grant(self, user: str, budget: str, period: str, minutes: int, ttl_seconds: int) -> int:
+        """Add extra minutes for this period (negative takes back, never below 0); returns the new extra total."""
+        ...
+
+    async def reset(self, user: str, budget: str, period: str) -> None:
+        """Forget the period: used minutes and extra minutes."""
+        ...
 
     async def set_continue(self, user: str, rule: str, until: float) -> None:
         """Remember that `user` chose to continue past warn rule `rule` until the timestamp `until`."""
@@ -51,4 +71,13 @@ class Ledger(Protocol):
         """Unexpired continues of `user`: rule -> until timestamp."""
         ...
 
+    async def ping(self) -> None:
+        """Return if the store answers, raise (LedgerUnavailable) if not."""
+        ...
+
     async def close(self) -> None: ...
+
+
+def period_ttl(resets_at: dt.datetime, now: dt.datetime) -> int:
+    """`ttl_seconds` for a period ending at `resets_at` (from `period_of`): until then plus a margin."""
+    return max(1, math.ceil((resets_at - now).total_seconds())) + TTL_MARGIN_SECONDS

@@ -1,0 +1,316 @@
+"""The audit log: one JSON line per decision that blocks, warns, is continued past or exhausts a budget.
+
+What a record holds is fixed here, not by the caller: time (UTC), event, decision, rule, category,
+group, host (never the URL, whose path and query can name a person or a post) and the user — as a
+keyed HMAC-SHA256 pseudonym unless the policy says `audit_log: named`; with `off` nothing is written.
+The pseudonym key lives in the state directory (0600), is created once and never logged, so the same
+person gets the same pseudonym across restarts (an admin can count people per rule) while the log
+alone does not tell who they are.
+
+Writing never blocks mitmproxy's event loop: `record()` only puts the record on a bounded in-memory
+queue; a daemon thread appends to `audit-YYYY-MM-DD.jsonl` (UTC day) and deletes files whose day ended
+more than `retention_days` ago (at start, at each new day, and hourly). If the queue is full the record
+is dropped and counted (`dropped`) rather than stalling traffic. `flush()` waits for the queue to be
+written (call it via `asyncio.to_thread` from the loop); `close()` flushes and stops the thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import os
+import queue
+import re
+import sys
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .continuelink import load_key
+from .policy import Decision
+from .policy.model import Privacy
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("block", "warn", "continue", "exhausted")
+FILE_PATTERN = re.compile(r"audit-(\d{4}-\d{2}-\d{2})\.jsonl")
+_QUEUE_LIMIT = 100_000
+_PRUNE_EVERY_SECONDS = 3600.0
+_STOP = object()
+
+
+def pseudonym(key: bytes, user: str) -> str:
+    """A stable, keyed pseudonym for `user`: 64 bits of HMAC-SHA256, enough to tell people apart,
+    useless for finding out who they are without the key."""
+    return hmac.new(key, user.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class AuditLog:
+    """Audit records for one proxy; see the module docstring for what, where and how long."""
+
+    def __init__(self, directory: Path, policy_privacy: Privacy, key_path: Path, *,
+                 clock: Callable[[], dt.datetime] = _utc_now) -> None:
+        self.directory = Path(directory)
+        self.key_path = Path(key_path)
+        self.clock = clock
+        self.dropped = 0
+        self.errors = 0
+        self._privacy = policy_privacy
+        self._key: bytes | None = None
+        self._queue: queue.Queue[Any] = queue.Queue(_QUEUE_LIMIT)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.reconfigure(policy_privacy)
+
+    @property
+    def mode(self) -> str:
+        return self._privacy.audit_log
+
+    def reconfigure(self, privacy: Privacy) -> None:
+        """Apply a reloaded policy's privacy settings; the key, once made, stays the same."""
+        self._privacy = privacy
+        if privacy.audit_log == "pseudonymous" and self._key is None:
+            self._key = load_key(self.key_path)
+
+    def user_field(self, user: str | None) -> str | None:
+        if user is None:
+            return None
+        if self.mode == "named":
+            return user
+        assert self._key is not None
+        return pseudonym(self._key, user)
+
+    def record(self, decision: Decision, *, user: str | None, host: str, event: str | None = None,
+               now: dt.datetime | None = None) -> bool:
+        """Queue an audit record; returns whether one was queued. `event` defaults to the decision
+        (block | warn); pass "continue" or "exhausted" for those moments. Allows are not audited."""
+        event = event or decision.decision
+        if self.mode == "off" or event not in EVENTS:
+            return False
+        when = (now or self.clock()).astimezone(dt.UTC)
+        entry: dict[str, Any] = {
+            "time": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "event": event,
+            "decision": decision.decision,
+            "action": decision.action,
+            "rule": decision.rule if decision.rule is not None else "default",
+            "category": decision.category,
+            "group": decision.group,
+            "host": host,
+            "user": self.user_field(user),
+        }
+        if decision.quota is not None:
+            entry.update(budget=decision.quota.budget, used=decision.quota.used, limit=decision.quota.limit)
+        try:
+            self._queue.put_nowait((when.date(), json.dumps(entry, ensure_ascii=False) + "\n"))
+        except queue.Full:
+            self.dropped += 1
+            return False
+        self._ensure_thread()
+        return True
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued is written; False on timeout. Blocking: from the event loop
+        call `await asyncio.to_thread(log.flush)`."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        try:
+            self._queue.put(done, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued and stop the writer thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(_STOP)
+            thread.join(timeout)
+
+    def prune(self, now: dt.datetime | None = None) -> list[Path]:
+        """Delete audit files whose (UTC) day ended more than `retention_days` ago; returns them."""
+        today = (now or self.clock()).astimezone(dt.UTC).date()
+        oldest_kept = today - dt.timedelta(days=self._privacy.retention_days)
+        removed = []
+        for path, day in _audit_files(self.directory):
+            if day < oldest_kept:
+                try:
+                    path.unlink()
+                    removed.append(path)
+                except FileNotFoundError:
+                    pass
+        return removed
+
+    # -- the writer thread ----------------------------------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="gonogo-audit", daemon=True)
+                    self._thread.start()
+
+    def _run(self) -> None:
+        self._safely(self._prepare)
+        pruned_day: dt.date | None = None
+        while True:
+            try:
+                item = self._queue.get(timeout=_PRUNE_EVERY_SECONDS)
+            except queue.Empty:
+                self._safely(self.prune)
+                continue
+            if item is _STOP:
+                return
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            day, line = item
+            if day != pruned_day:
+                pruned_day = day
+                self._safely(self.prune)
+            self._safely(lambda day=day, line=line: self._append(day, line))
+
+    def _prepare(self) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.prune()
+
+    def _append(self, day: dt.date, line: str) -> None:
+        path = self.directory / f"audit-{day.isoformat()}.jsonl"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))  # one write per record: lines from several proxies do not mix
+        finally:
+            os.close(fd)
+
+    def _safely(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except OSError as exc:
+            self.errors += 1
+            log.error("audit log %s: %s", self.directory, exc)
+
+
+def _audit_files(directory: Path) -> Iterator[tuple[Path, dt.date]]:
+    try:
+        entries = list(directory.iterdir())
+    except FileNotFoundError:
+        return
+    for path in entries:
+        match = FILE_PATTERN.fullmatch(path.name)
+        if match:
+            try:
+                yield path, dt.date.fromisoformat(match.group(1))
+            except ValueError:
+                continue
+
+
+# -- `gonogo audit` -------------------------------------------------------------------------------
+
+def parse_since(text: str, today: dt.date) -> dt.datetime:
+    """`7d` (the last 7 days, today included), `2026-11-01` or an ISO date-time -> an aware UTC time."""
+    match = re.fullmatch(r"(\d+)d", text.strip())
+    if match:
+        day = today - dt.timedelta(days=int(match.group(1)) - 1)
+        return dt.datetime.combine(day, dt.time(0), dt.UTC)
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"--since: {text!r} is not a number of days like 7d or a date like 2026-11-01") from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def summarize(directory: Path, since: dt.datetime | None = None, top: int = 10) -> dict[str, Any]:
+    """Counts by day x rule x event, distinct users (pseudonyms) per rule, the top hosts."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    people: defaultdict[str, set[str]] = defaultdict(set)
+    hosts: Counter[str] = Counter()
+    records = bad = 0
+    since_day = since.date() if since else None
+    for path, day in sorted(_audit_files(directory), key=lambda item: item[1]):
+        if since_day is not None and day < since_day:
+            continue
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                try:
+                    entry = json.loads(line)
+                    moment = dt.datetime.fromisoformat(entry["time"])
+                    rule, event = str(entry["rule"]), str(entry["event"])
+                except (ValueError, KeyError, TypeError):
+                    bad += 1
+                    continue
+                if since is not None and moment < since:
+                    continue
+                records += 1
+                counts[(moment.date().isoformat(), rule, event)] += 1
+                if entry.get("user"):
+                    people[rule].add(str(entry["user"]))
+                if entry.get("host"):
+                    hosts[str(entry["host"])] += 1
+    return {
+        "since": since.isoformat() if since else None,
+        "records": records,
+        "unreadable_lines": bad,
+        "counts": [{"day": d, "rule": r, "event": e, "count": n} for (d, r, e), n in sorted(counts.items())],
+        "people_per_rule": dict(sorted((rule, len(users)) for rule, users in people.items())),
+        "top_hosts": [{"host": h, "count": n} for h, n in hosts.most_common(top)],
+    }
+
+
+def format_summary(summary: dict[str, Any], directory: Path) -> str:
+    since = f" since {summary['since']}" if summary["since"] else ""
+    out = [f"Audit log {directory}{since}: {summary['records']} records"]
+    if summary["unreadable_lines"]:
+        out.append(f"({summary['unreadable_lines']} unreadable lines skipped)")
+    if summary["counts"]:
+        width = max(len("rule"), *(len(c["rule"]) for c in summary["counts"]))
+        out += ["", f"{'day':<10}  {'rule':<{width}}  {'event':<9}  {'count':>5}"]
+        out += [f"{c['day']:<10}  {c['rule']:<{width}}  {c['event']:<9}  {c['count']:>5}" for c in summary["counts"]]
+    if summary["people_per_rule"]:
+        out += ["", "Distinct people per rule (pseudonyms are counted, never shown):"]
+        out += [f"  {rule}: {n}" for rule, n in summary["people_per_rule"].items()]
+    if summary["top_hosts"]:
+        out += ["", "Top hosts:"]
+        out += [f"  {h['host']}: {h['count']}" for h in summary["top_hosts"]]
+    return "\n".join(out) + "\n"
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """`gonogo audit`: print the summary; exit 2 when the directory or --since is unusable."""
+    directory = Path(args.dir)
+    if not directory.is_dir():
+        print(f"gonogo audit: {directory}: no such directory", file=sys.stderr)
+        return 2
+    try:
+        since = parse_since(args.since, _utc_now().date()) if args.since else None
+    except ValueError as exc:
+        print(f"gonogo audit: {exc}", file=sys.stderr)
+        return 2
+    summary = summarize(directory, since)
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print(format_summary(summary, directory), end="")
+    return 0
+
+
+def add_audit(subparsers: Any) -> argparse.ArgumentParser:
+    """Register `gonogo audit` on the CLI's subparsers; the handler is `args.func(args) -> exit code`."""
+    parser = subparsers.add_parser("audit", help="summarise the audit log of blocks, warnings and continues",
+                                   description="Summarise the audit log: counts by day, rule and event, "
+                                               "distinct people (pseudonyms) per rule, top hosts.")
+    parser.add_argument("--dir", required=True, help="the audit log directory (audit-YYYY-MM-DD.jsonl files)")
+    parser.add_argument("--since", help="only records from this time on: 7d (the last 7 days) or 2026-11-01")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(func=run_audit)
+    return parser

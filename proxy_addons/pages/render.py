@@ -1,0 +1,306 @@
+"""The pages the proxy answers with: block, warn (with a continue link) and the employee's status page.
+
+Pages are self-contained (inline CSS, no scripts, no external resources) so they render even though
+the proxy answers instead of the site, and nothing leaks a request to a third party. Every value that
+comes from the policy or the request is escaped: a rule name or message is data, never markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from string import Template
+from typing import Any
+
+from ..policy import Decision, Policy, Rule
+from ..policy.schedules import Schedule, fmt_minutes
+from .i18n import SHORT_DAYS, format_when, text
+
+STATUS_URL = "http://gonogo.status/"
+# Headers for every page: no caching (a block is for now, not for tomorrow), and a CSP that forbids
+# scripts and any resource from elsewhere, in case a value ever slipped through unescaped.
+PAGE_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+                               "form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+TEXT_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff"}
+_MAX_DOMAINS_SHOWN = 8
+
+
+class Html(str):
+    """Text that is already safe HTML (escaped values and our own markup)."""
+
+
+def esc(value: object) -> Html:
+    return value if isinstance(value, Html) else Html(html.escape(str(value), quote=True))
+
+
+def t(lang: str, key: str, **values: object) -> Html:
+    """A translated sentence as HTML: the template and each value escaped (Html values kept as they are)."""
+    return Html(esc(text(lang, key)).format(**{k: esc(v) for k, v in values.items()}))
+
+
+def tag(name: str, content: object, cls: str | None = None) -> Html:
+    attr = f' class="{esc(cls)}"' if cls else ""
+    return Html(f"<{name}{attr}>{esc(content)}</{name}>")
+
+
+@cache
+def _template(name: str) -> Template:
+    return Template(resources.files(__package__).joinpath("templates", name).read_text("utf-8"))
+
+
+def _page(kind: str, lang: str, title: str, body_template: str, **values: object) -> str:
+    body = _template(body_template).substitute({k: esc(v) for k, v in values.items()})
+    return _template("base.html").substitute(lang=esc(lang), kind=esc(kind), title=esc(title), body=body,
+                                             footer=t(lang, "footer"))
+
+
+# -- navigation or not ------------------------------------------------------------------------------
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    value = headers.get(name)
+    if value is None:  # a plain dict is case-sensitive; mitmproxy's Headers are not
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value or ""
+
+
+def dest_is_navigation(headers: Mapping[str, str]) -> bool:
+    """Whether a request is a page load that should get an HTML page rather than a short text: the
+    browser says so in `Sec-Fetch-Dest` (document, or a frame), or, from clients that do not send it,
+    the request accepts text/html."""
+    dest = _header(headers, "sec-fetch-dest").strip().lower()
+    if dest:
+        return dest in ("document", "iframe", "frame")
+    return "text/html" in _header(headers, "accept").lower()
+
+
+# -- shared pieces ----------------------------------------------------------------------------------
+
+def _local(moment: dt.datetime, tz: dt.tzinfo | None) -> dt.datetime:
+    return moment.astimezone(tz) if tz is not None and moment.tzinfo is not None else moment
+
+
+def _why(decision: Decision, lang: str) -> str:
+    if decision.rule is None:
+        return text(lang, "why.default")
+    if decision.quota is not None and decision.action == "timebox":
+        return text(lang, "why.quota", limit=decision.quota.limit, per=text(lang, f"per.{decision.quota.per}"),
+                    rule=decision.rule)
+    return text(lang, "why.block", rule=decision.rule)
+
+
+def _used(decision: Decision, lang: str) -> str | None:
+    q = decision.quota
+    if q is None:
+        return None
+    return text(lang, f"used.{q.per}" if q.per in ("day", "week") else "used.day", used=q.used, limit=q.limit)
+
+
+def _returns(decision: Decision, lang: str, now: dt.datetime, tz: dt.tzinfo | None) -> str:
+    if decision.until is None:
+        return text(lang, "returns.none")
+    return format_when(_local(decision.until, tz), now, lang)
+
+
+def _message(decision: Decision) -> Html:
+    return tag("blockquote", decision.message, "message") if decision.message else Html("")
+
+
+def _facts(pairs: Iterable[tuple[str, object]]) -> Html:
+    return Html("\n".join(f"<dt>{esc(label)}</dt><dd>{esc(value)}</dd>" for label, value in pairs))
+
+
+# -- block ------------------------------------------------------------------------------------------
+
+def block_page(decision: Decision, *, host: str, lang: str, now: dt.datetime, status_url: str = STATUS_URL,
+               tz: dt.tzinfo | None = None) -> str:
+    """The 403 page for a blocked navigation: which rule, why, when access returns, time used.
+    Times are shown in `tz`, by default the zone of `decision.until` (the policy's)."""
+    facts: list[tuple[str, object]] = [
+        (text(lang, "label.site"), tag("span", host, "host")),
+        (text(lang, "label.rule"), decision.rule if decision.rule is not None else text(lang, "rule.default")),
+    ]
+    if decision.category:
+        facts.append((text(lang, "label.category"), decision.category))
+    facts.append((text(lang, "label.why"), _why(decision, lang)))
+    used = _used(decision, lang)
+    if used:
+        facts.append((text(lang, "label.used"), used))
+    facts.append((text(lang, "label.returns"), _returns(decision, lang, now, tz)))
+    return _page(
+        "block", lang, text(lang, "block.title", host=host), "block.html",
+        heading=t(lang, "block.heading"), lead=t(lang, "block.lead", host=tag("span", host, "host")),
+        message=_message(decision), facts=_facts(facts), status_url=status_url,
+        status_link=t(lang, "status.link"), details_label=t(lang, "label.details"), reason=decision.reason,
+    )
+
+
+def block_text(decision: Decision, *, host: str, lang: str, now: dt.datetime, status_url: str = STATUS_URL,
+               tz: dt.tzinfo | None = None) -> str:
+    """The short plain-text 403 body for requests that are not page loads (XHR, images, API calls)."""
+    lines = [text(lang, "text.blocked", host=host), _why(decision, lang)]
+    if decision.message:
+        lines.append(decision.message)
+    used = _used(decision, lang)
+    if used:
+        lines.append(text(lang, "text.used", used=used))
+    if decision.until is not None:
+        lines.append(text(lang, "text.returns", when=format_when(_local(decision.until, tz), now, lang)))
+    lines.append(text(lang, "text.more", url=status_url))
+    return "\n".join(lines) + "\n"
+
+
+# -- warn -------------------------------------------------------------------------------------------
+
+def warn_page(decision: Decision, *, host: str, lang: str, now: dt.datetime, continue_url: str,
+              status_url: str = STATUS_URL, tz: dt.tzinfo | None = None) -> str:
+    """The interstitial of a warn rule: its message and a Continue link to `continue_url` (a plain
+    link, because a GET form would drop the link's signed query string)."""
+    if not continue_url.startswith(("http://", "https://", "/")):
+        raise ValueError(f"continue_url must be an http(s) URL or a path, not {continue_url!r}")
+    until = Html("")
+    if decision.until is not None:
+        until = tag("p", text(lang, "warn.until", when=format_when(_local(decision.until, tz), now, lang)), "muted")
+    return _page(
+        "warn", lang, text(lang, "warn.title", host=host), "warn.html",
+        heading=t(lang, "warn.heading"), lead=t(lang, "warn.lead", host=tag("span", host, "host")),
+        message=_message(decision), continue_url=continue_url, button=t(lang, "warn.button", host=host),
+        means=t(lang, "warn.means", minutes=decision.continue_minutes or 15,
+                rule=decision.rule or text(lang, "rule.default")),
+        until=until, back=t(lang, "warn.back"), status_url=status_url, status_link=t(lang, "status.link"),
+    )
+
+
+# -- status -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class BudgetRow:
+    """One time-box budget of the person looking at the status page."""
+
+    budget: str
+    used: int
+    limit: int
+    resets_at: dt.datetime | None = None
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.used)
+
+    @classmethod
+    def of(cls, row: BudgetRow | Mapping[str, Any]) -> BudgetRow:
+        if isinstance(row, BudgetRow):
+            return row
+        return cls(str(row["budget"]), int(row["used"]), int(row["limit"]), row.get("resets_at"))
+
+
+def _schedule_words(schedule: Schedule, lang: str) -> str:
+    days_names = SHORT_DAYS.get(lang, SHORT_DAYS["en"])
+    parts = []
+    for w in schedule.windows:
+        ordered = sorted(w.days)
+        if len(ordered) == 7:
+            days = text(lang, "every_day")
+        elif len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+            days = f"{days_names[ordered[0]]}-{days_names[ordered[-1]]}"
+        else:
+            days = ", ".join(days_names[d] for d in ordered)
+        parts.append(text(lang, "window", days=days, start=fmt_minutes(w.start), end=fmt_minutes(w.end)))
+    return f"{schedule.name} ({'; '.join(parts)})"
+
+
+def _targets(rule: Rule, lang: str) -> str:
+    if rule.host_tags is None:
+        return text(lang, "targets.all")
+    items = [text(lang, "targets.category", name=c) for c in rule.categories]
+    items += rule.domains[:_MAX_DOMAINS_SHOWN]
+    if len(rule.domains) > _MAX_DOMAINS_SHOWN:
+        items.append(text(lang, "targets.more", count=len(rule.domains) - _MAX_DOMAINS_SHOWN))
+    return ", ".join(items)
+
+
+def _rule_words(rule: Rule, policy: Policy, lang: str) -> str:
+    """A rule in plain words: what, then the action, then the conditions."""
+    if rule.action == "timebox" and rule.quota is not None:
+        action = text(lang, "action.timebox", minutes=rule.quota.minutes, per=text(lang, f"per.{rule.quota.per}"),
+                      budget=rule.quota.pool)
+    elif rule.action == "warn":
+        action = text(lang, "action.warn", minutes=rule.continue_minutes)
+    else:
+        action = text(lang, f"action.{rule.action}")
+    conditions = []
+    if rule.when:
+        conditions.append(text(lang, "cond.when", schedules=", ".join(_schedule_words(s, lang) for s in rule.when)))
+        has_holidays = policy.holidays.country is not None or bool(policy.holidays.dates)
+        if has_holidays and not all(w.include_holidays for s in rule.when for w in s.windows):
+            conditions.append(text(lang, "cond.holidays"))
+    if rule.methods is not None:
+        conditions.append(text(lang, "cond.methods", methods=", ".join(sorted(rule.methods))))
+    if rule.paths:
+        conditions.append(text(lang, "cond.paths", paths=", ".join(rule.paths)))
+    words = text(lang, "rule.line", targets=_targets(rule, lang), action=action)
+    return "; ".join([words, *conditions]) + "."
+
+
+def _rule_item(rule: Rule, policy: Policy, lang: str, now: dt.datetime) -> Html:
+    in_force = not rule.when or any(s.active(now) for s in rule.when)
+    badge = tag("span", text(lang, "status.now"), "badge") if in_force and not rule.shadow else ""
+    message = Html(f"<br><em>{esc(rule.message)}</em>") if rule.message else ""
+    return Html(f"<li><strong>{esc(rule.name)}</strong>{badge}<br>{esc(_rule_words(rule, policy, lang))}"
+                f"{message}</li>")
+
+
+def _budget_table(rows: list[BudgetRow], lang: str, now: dt.datetime, tz: dt.tzinfo) -> Html:
+    if not rows:
+        return tag("p", text(lang, "status.no_budgets"))
+    head = "".join(f"<th>{t(lang, key)}</th>" for key in ("col.budget", "col.used", "col.left", "col.limit",
+                                                             "col.resets"))
+    body = []
+    for row in rows:
+        minutes = [t(lang, "minutes", n=n) for n in (row.used, row.left, row.limit)]
+        resets = format_when(row.resets_at.astimezone(tz), now, lang) if row.resets_at else ""
+        body.append(f"<tr><td>{esc(row.budget)}</td>" + "".join(f'<td class="num">{m}</td>' for m in minutes)
+                    + f"<td>{esc(resets)}</td></tr>")
+    return Html(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def status_page(*, user: str | None, groups: tuple[str, ...], policy: Policy,
+                rows: Iterable[BudgetRow | Mapping[str, Any]], lang: str, now: dt.datetime,
+                client_ip: str | None = None) -> str:
+    """An employee's own view: who the proxy thinks they are, the rules that apply to them in plain
+    words, the minutes left per budget (`rows`), and what is and is not recorded about them."""
+    who: list[tuple[str, object]] = [(text(lang, "status.user"), user or text(lang, "status.anonymous"))]
+    if client_ip:
+        who.append((text(lang, "status.address"), client_ip))
+    who.append((text(lang, "status.groups"), ", ".join(groups) or text(lang, "status.no_groups")))
+
+    applies = [r for r in policy.rules if r.groups is None or not r.groups.isdisjoint(groups)]
+    enforced = [_rule_item(r, policy, lang, now) for r in applies if not r.shadow]
+    trials = [_rule_item(r, policy, lang, now) for r in applies if r.shadow]
+    listed = Html(f'<ul class="rules">{"".join(enforced)}</ul>') if enforced else tag("p", t(lang, "status.no_rules"))
+    parts = [listed, tag("p", t(lang, f"status.default.{policy.default}"))]
+    if trials:
+        parts += [tag("h3", text(lang, "status.trials")), Html(f'<ul class="rules">{"".join(trials)}</ul>')]
+
+    privacy = policy.privacy
+    counted = [text(lang, "privacy.minutes"), text(lang, "privacy.metrics", n=privacy.min_group_size),
+               text(lang, f"privacy.audit.{privacy.audit_log}", days=privacy.retention_days)]
+    never = [text(lang, "privacy.urls"), text(lang, "privacy.passthrough")]
+    return _page(
+        "status", lang, text(lang, "status.title"), "status.html",
+        heading=t(lang, "status.heading"), who_heading=t(lang, "status.who"), who=_facts(who),
+        rules_heading=t(lang, "status.rules"), order=t(lang, "status.order"), rules=Html("\n".join(parts)),
+        budgets_heading=t(lang, "status.budgets"),
+        budgets=_budget_table([BudgetRow.of(r) for r in rows], lang, now, policy.timezone),
+        privacy_heading=t(lang, "privacy.heading"), counted_heading=t(lang, "privacy.counted"),
+        counted=Html("\n".join(tag("li", c) for c in counted)), never_heading=t(lang, "privacy.never"),
+        never=Html("\n".join(tag("li", n) for n in never)),
+    )
