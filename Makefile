@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl
+DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables
 
 .PHONY: run test lint bench-decide
 

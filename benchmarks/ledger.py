@@ -16,6 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -75,10 +78,53 @@ async def bench_store(name: str, make: Callable[[], Ledger], args: argparse.Name
 
 
 def end_to_end(args: argparse.Namespace, redis_url: str) -> dict[str, float] | None:
-    """TODO(lead, issue 5): the end-to-end figure — requests/s through two `gonogo run` processes sharing
-    the Redis at `redis_url` against one `gonogo run` with SQLite, in this same run. Return a dict of
-    figures to print; None means not measured yet."""
-    return None
+    """Requests/s of time-boxed traffic through one `gonogo run` with SQLite against two `gonogo run`
+    processes sharing the Redis at `redis_url` (one `hey` per proxy, at the same time), in this run.
+    Plain HTTP to a covered host on 127.0.0.1, so every request is decided and charged."""
+    hey = shutil.which("hey")
+    if hey is None:
+        print("end to end: `hey` is not installed (Debian package hey)")
+        return None
+    from tests.support.proxy import Gonogo, Origin, make_cert
+
+    seconds = max(2, int(args.seconds))
+    with tempfile.TemporaryDirectory(prefix="gonogo-e2e-") as tmp:
+        work = Path(tmp)
+        origin = Origin(*make_cert(work)).start()
+        policy = work / "policy.yaml"
+        policy.write_text("version: 1\ncategories:\n  social: {domains: [facebook.test]}\nrules:\n"
+                          "  - {name: social time-box, categories: [social], action: timebox,\n"
+                          "     quota: {minutes: 480, per: day}}\n")
+        target = f"http://facebook.test:{origin.http_port}/"
+
+        def load(proxies: list[Gonogo]) -> float:
+            runs = [subprocess.Popen([hey, "-z", f"{seconds}s", "-c", "16", "-x",
+                                      f"http://bench{i}:pw@127.0.0.1:{p.port}", target],
+                                     stdout=subprocess.PIPE, text=True) for i, p in enumerate(proxies)]
+            total = 0.0
+            for run in runs:
+                out, _ = run.communicate(timeout=seconds + 60)
+                found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+                total += float(found.group(1)) if found else 0.0
+            return total
+
+        figures: dict[str, float] = {}
+        sqlite_proxy = Gonogo(work / "sqlite", policy, "-q", "--set", "proxyauth=any")
+        redis_proxies = [Gonogo(work / f"redis{i}", policy, "-q", "--set", "proxyauth=any", state=redis_url)
+                         for i in range(2)]
+        for proxy in (sqlite_proxy, *redis_proxies):
+            proxy.workdir.mkdir()
+            proxy.start()
+        try:
+            figures["1 proxy, sqlite: req/s"] = load([sqlite_proxy])
+            figures["2 proxies, redis: req/s"] = load(redis_proxies)
+        finally:
+            for proxy in (sqlite_proxy, *redis_proxies):
+                proxy.stop()
+            origin.stop()
+        figures["ratio 2x redis / 1x sqlite"] = figures["2 proxies, redis: req/s"] / max(
+            1.0, figures["1 proxy, sqlite: req/s"])
+        return figures
 
 
 async def main() -> int:
@@ -98,13 +144,12 @@ async def main() -> int:
         print("redis / sqlite:")
         for shape, sqlite_rate in figures["sqlite"].items():
             print(f"  {shape:<28} {figures['redis'][shape] / sqlite_rate:>5.2f}x")
+        print(f"end to end: time-boxed requests/s through gonogo run ({max(2, int(args.seconds))} s each)")
         e2e = end_to_end(args, server.url)
-        if e2e is None:
-            print("end to end (two proxies sharing Redis vs one with SQLite): not measured yet")
-        else:
+        if e2e is not None:
             figures["end to end"] = e2e
             for name, value in e2e.items():
-                print(f"  {name:<28} {value:>9,.0f}")
+                print(f"  {name:<28} {value:>9,.2f}")
     if args.json:
         print(json.dumps(figures, indent=2))
     return 0

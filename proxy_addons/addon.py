@@ -51,6 +51,7 @@ class Gonogo:
         self._metrics_server: Any = None
         self._state_dir = Path("var")
         self._resolve: dict[str, str] = {}
+        self._dialled: dict[str, tuple[str, int]] = {}  # server connection id -> address before --resolve
         self.audit: AuditLog | None = None
 
     # -- mitmproxy life cycle ---------------------------------------------------------------
@@ -218,8 +219,19 @@ class Gonogo:
         with contextlib.suppress(BadHost):
             for name in suffixes(normalize_host(host)):
                 if name in self._resolve:
+                    self._dialled[data.server.id] = data.server.address
                     data.server.address = (self._resolve[name], port)
                     return
+
+    def server_connected(self, data: server_hooks.ServerConnectionHookData) -> None:
+        """Give a `--resolve`d connection its name back once it is open: mitmproxy reuses a connection only
+        for requests to the address it has, so without this every request would dial a new one."""
+        if self._dialled:
+            original = self._dialled.pop(data.server.id, None)
+            if original is not None:
+                data.server.address = original
+
+    server_connect_error = server_connected
 
     # -- requests -----------------------------------------------------------------------------
     async def request(self, flow: http.HTTPFlow) -> None:

@@ -8,10 +8,12 @@ somebody else past the warning, and an old one does not work tomorrow.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -21,18 +23,27 @@ LINK_LIFETIME_SECONDS = 600
 
 
 def load_key(path: Path) -> bytes:
-    """The proxy's secret, created on first use (0600) and kept in the state directory."""
+    """The proxy's secret, created on first use (0600) and kept in the state directory.
+
+    Several processes may share one state directory and start together: the key is written to a
+    private temporary file and linked into place, so a reader never sees a half-written key and the
+    first writer wins for everybody."""
     try:
-        return path.read_bytes()
+        key = path.read_bytes()
+        if key:
+            return key
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, key)
-        finally:
-            os.close(fd)
-        return key
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp creates it 0600
+    try:
+        os.write(fd, secrets.token_bytes(32))
+        os.close(fd)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+    return path.read_bytes()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,8 @@ def add_run(subparsers: Any) -> None:
                     "(or fetch http://HOST:PORT/proxy.pac). Stop with Ctrl-C or SIGTERM.")
     p.add_argument("--policy", required=True, help="policy file (watched; valid changes apply at once)")
     p.add_argument("--listen-host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1; a gateway uses its LAN address or 0.0.0.0 "
-                        "together with --set block_global=false and a firewall)")
+                   help="address to listen on (default 127.0.0.1; a gateway uses its LAN address or 0.0.0.0; "
+                        "mitmproxy's block_global still refuses clients with public addresses)")
     p.add_argument("--listen-port", type=int, default=8080, help="proxy port (0 picks a free one; the log says which)")
     p.add_argument("--metrics-host", default="127.0.0.1", help="address of /metrics and /healthz")
     p.add_argument("--metrics-port", type=int, default=9464, help="port of /metrics and /healthz (-1 disables)")

@@ -1,0 +1,268 @@
+"""deploy/ pieces run for real on this machine: the CA recipe, Redis with the deployed arguments, and HAProxy
+with the shipped host configuration in front of stand-in backends (spreading by client address, stickiness,
+health checks on /healthz)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import yaml
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from tests.conftest import ROOT
+
+DEPLOY = ROOT / "deploy"
+DEADLINE = 15.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(condition: Any, what: str, timeout: float = DEADLINE) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)  # polling interval, not synchronisation: the condition decides
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def compose_services() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())["services"]
+
+
+def k8s_doc(path: str, kind: str) -> dict[str, Any]:
+    return next(d for d in yaml.safe_load_all((DEPLOY / "kubernetes" / path).read_text()) if d and d["kind"] == kind)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the CA recipe (compose ca-init = systemd ExecStartPre)
+
+
+def run_ca_recipe(confdir: Path) -> None:
+    entrypoint = compose_services()["ca-init"]["entrypoint"]
+    assert entrypoint[:2] == ["python", "-c"]
+    result = subprocess.run([sys.executable, "-c", entrypoint[2], str(confdir)], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_ca_recipe_makes_a_named_ca_once_and_the_secret_keys_suffice_read_only(tmp_path: Path) -> None:
+    from mitmproxy.certs import CertStore
+
+    confdir = tmp_path / "ca"
+    run_ca_recipe(confdir)
+    cert = x509.load_pem_x509_certificate((confdir / "mitmproxy-ca-cert.pem").read_bytes())
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "gonogo proxy CA"
+    first = {p.name: p.read_bytes() for p in confdir.iterdir()}
+    assert {"mitmproxy-ca.pem", "mitmproxy-ca-cert.pem", "mitmproxy-dhparam.pem"} <= set(first)
+
+    run_ca_recipe(confdir)  # every restart runs it again: the CA clients trust must not change
+    assert {p.name: p.read_bytes() for p in confdir.iterdir()} == first
+
+    # Kubernetes mounts only the Secret's items, read-only: mitmproxy must find everything it needs there.
+    volume = next(v for v in k8s_doc("gonogo.yaml", "Deployment")["spec"]["template"]["spec"]["volumes"]
+                  if v["name"] == "ca")
+    mounted = tmp_path / "secret"
+    mounted.mkdir()
+    for item in volume["secret"]["items"]:
+        shutil.copy(confdir / item["key"], mounted / item["path"])
+    before = sorted(p.name for p in mounted.iterdir())
+    store = CertStore.from_store(mounted, "mitmproxy", 2048)
+    assert sorted(p.name for p in mounted.iterdir()) == before, "mitmproxy wrote into the read-only confdir"
+    assert store.default_ca.serial == cert.serial_number
+
+
+def test_ca_recipe_keeps_a_ca_the_company_provides(tmp_path: Path) -> None:
+    """An existing CA (say, a corporate sub-CA put in the volume) is used, never replaced."""
+    from mitmproxy.certs import CertStore
+
+    confdir = tmp_path / "ca"
+    CertStore.create_store(confdir, "mitmproxy", 2048, organization="Example BV", cn="Example BV proxy CA")
+    (confdir / "mitmproxy-dhparam.pem").unlink()
+    own = (confdir / "mitmproxy-ca.pem").read_bytes()
+    run_ca_recipe(confdir)
+    assert (confdir / "mitmproxy-ca.pem").read_bytes() == own
+    assert (confdir / "mitmproxy-dhparam.pem").exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Redis with the deployed arguments
+
+
+def test_redis_runs_with_the_deployed_arguments_and_persists_to_aof(tmp_path: Path) -> None:
+    compose_args = compose_services()["redis"]["command"]
+    k8s_args = k8s_doc("redis.yaml", "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert compose_args == k8s_args, "compose and Kubernetes run Redis alike"
+    exe = shutil.which("redis-server")
+    assert exe, "redis-server is installed by `make test` (Debian package redis-server)"
+    port = free_port()
+    process = subprocess.Popen([exe, *compose_args[1:], "--bind", "127.0.0.1", "--port", str(port),
+                                "--dir", str(tmp_path), "--save", ""],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+
+        def up() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.ConnectionError:
+                assert process.poll() is None, "redis-server rejected the deployed arguments"
+                return False
+
+        wait_for(up, "redis-server")
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+        client.set("gonogo:test", "1")
+        wait_for(lambda: any(b"gonogo:test" in p.read_bytes() for p in tmp_path.rglob("*.aof")),
+                 "the write to reach the append-only file")
+        client.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# HAProxy (deploy/haproxy/haproxy.cfg) in front of stand-in gonogo processes
+
+
+class Backend:
+    """Stands in for one gonogo process: the proxy port answers with the backend's name, /healthz with
+    200 or 503."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.healthy = True
+        backend = self
+
+        class Health(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                code = 200 if backend.healthy and self.path == "/healthz" else 503
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.health = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+        self.proxy = socket.create_server(("127.0.0.1", 0))
+        self.proxy.settimeout(0.05)
+        self.stopping = False
+        self.threads = [threading.Thread(target=self.health.serve_forever, args=(0.05,), daemon=True),
+                        threading.Thread(target=self._serve_proxy, daemon=True)]
+        for thread in self.threads:
+            thread.start()
+
+    @property
+    def ports(self) -> tuple[int, int]:
+        return self.proxy.getsockname()[1], self.health.server_address[1]
+
+    def _serve_proxy(self) -> None:
+        while not self.stopping:
+            try:
+                conn, _ = self.proxy.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(self.name.encode())
+
+    def close(self) -> None:
+        self.stopping = True
+        self.health.shutdown()
+        self.health.server_close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        self.proxy.close()
+
+
+@pytest.fixture()
+def haproxy(tmp_path: Path) -> Iterator[tuple[int, list[Backend]]]:
+    exe = shutil.which("haproxy")
+    if exe is None:
+        pytest.skip("haproxy not installed (Debian package haproxy)")
+    backends = [Backend(f"b{i}") for i in range(1, 5)]
+    front = free_port()
+    text = (DEPLOY / "haproxy" / "haproxy.cfg").read_text()
+    # The shipped file, with this test's ports and a fast health check; everything else as deployed.
+    for old, new in (("log /dev/log local0", "log stderr local0"),
+                     ("maxconn 20000", "maxconn 1000"),  # this sandbox's hard limit on open files is lower
+                     ("bind :8080", f"bind 127.0.0.1:{front}"),
+                     ("bind 127.0.0.1:8405", f"bind 127.0.0.1:{free_port()}"),
+                     ("inter 5s", "inter 100ms")):
+        assert old in text, f"deploy/haproxy/haproxy.cfg changed: adapt this test ({old!r})"
+        text = text.replace(old, new)
+    servers = iter(backends)
+
+    def server_line(match: re.Match[str]) -> str:
+        proxy_port, health_port = next(servers).ports
+        return f"server {match.group(1)} 127.0.0.1:{proxy_port} check port {health_port}"
+
+    text, count = re.subn(r"server (\S+) 127\.0\.0\.1:\d+ check port \d+", server_line, text)
+    assert count == len(backends)
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(text)
+    log = (tmp_path / "haproxy.log").open("wb")
+    process = subprocess.Popen([exe, "-db", "-f", str(config)], stdout=log, stderr=log)
+    try:
+        yield front, backends
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+        for backend in backends:
+            backend.close()
+
+
+def via(front: int, source: str) -> str | None:
+    """Which backend a client at `source` (a loopback address) lands on; None if refused."""
+    try:
+        with socket.create_connection(("127.0.0.1", front), timeout=2, source_address=(source, 0)) as s:
+            return s.recv(16).decode() or None
+    except OSError:
+        return None
+
+
+SOURCES = [f"127.0.0.{i}" for i in range(1, 24)]  # 23: a round robin would not repeat itself
+
+
+def test_haproxy_spreads_clients_and_keeps_each_on_one_process(haproxy: tuple[int, list[Backend]]) -> None:
+    front, _ = haproxy
+    wait_for(lambda: via(front, "127.0.0.1") is not None, "haproxy to accept connections")
+    first = {source: via(front, source) for source in SOURCES}
+    assert None not in first.values()
+    assert len(set(first.values())) >= 2, f"all clients on one process: {first}"
+    for _ in range(2):
+        assert {source: via(front, source) for source in SOURCES} == first, "a client moved between processes"
+
+
+def test_haproxy_takes_an_unhealthy_process_out_and_back(haproxy: tuple[int, list[Backend]]) -> None:
+    front, backends = haproxy
+    wait_for(lambda: via(front, "127.0.0.1") is not None, "haproxy to accept connections")
+    placed = {source: via(front, source) for source in SOURCES}
+    sick = next(b for b in backends if b.name in placed.values())
+    sick.healthy = False
+    wait_for(lambda: sick.name not in {via(front, s) for s in SOURCES}, f"{sick.name} to be taken out")
+    moved = {source: via(front, source) for source in SOURCES}
+    # only the sick process's clients move; everyone else stays where they were (consistent hashing)
+    assert all(moved[s] == placed[s] for s in SOURCES if placed[s] != sick.name)
+    assert all(moved[s] not in {None, sick.name} for s in SOURCES)
+    sick.healthy = True
+    wait_for(lambda: {source: via(front, source) for source in SOURCES} == placed, f"{sick.name} to return")
+
