@@ -116,11 +116,6 @@ class Decider:
             self._charges[key] = (quota.minute, charge)
         return _usage(quota, charge)
 
-    def forget(self, person_key: str) -> None:
-        """Drop what is remembered of a person (after an admin grant or reset)."""
-        for key in [k for k in self._charges if k[0] == person_key]:
-            del self._charges[key]
-
 
 def _usage(quota: QuotaState, charge: Charge) -> tuple[Usage, bool]:
     """The usage to decide with, and whether the ledger refused a minute the budget still had room for
