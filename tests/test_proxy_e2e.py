@@ -12,6 +12,7 @@ import json
 import re
 import signal
 import ssl
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -301,3 +302,21 @@ def test_ca_is_trusted_only_with_the_generated_ca(proxy: Gonogo, origin: Origin)
     with httpx.Client(proxy=f"http://u:p@127.0.0.1:{proxy.port}", verify=trust(origin.cert)) as c, \
             pytest.raises(httpx.ConnectError):
         c.get(url(origin, "facebook.test"))
+
+
+def test_http2_requests_are_decided_on_their_own_host(proxy: Gonogo, origin: Origin, tmp_path: Path) -> None:
+    bundle = tmp_path / "ca-bundle.pem"
+    bundle.write_text(proxy.ca.read_text() + origin.cert.read_text())
+
+    def curl(host: str, path: str) -> tuple[str, str]:
+        done = subprocess.run(
+            ["curl", "-sS", "--http2", "-x", f"http://hanna:pw@127.0.0.1:{proxy.port}", "--cacert", str(bundle),
+             "-H", "accept: text/html", "-w", "\n%{http_version} %{http_code}", url(origin, host, path)],
+            capture_output=True, text=True, timeout=30)
+        body, _, status = done.stdout.rpartition("\n")
+        return status, body
+
+    status, body = curl("linkedin.test", "/h2")
+    assert status == "2 403" and "no linkedin" in body
+    status, body = curl("facebook.test", "/h2")
+    assert status == "2 200" and "hello to facebook.test/h2" in body
