@@ -58,6 +58,15 @@ def suffixes(host: str) -> Iterable[str]:
         start = host.find(".", start + 1)
 
 
+def first_tag(chain: tuple[frozenset[str], ...], wanted: tuple[str, ...]) -> str | None:
+    """The first of `wanted` in the most specific tag set of `chain` that holds any of them."""
+    for tags in chain:
+        for tag in wanted:
+            if tag in tags:
+                return tag
+    return None
+
+
 class DomainIndex:
     """Maps domains to tags (category and rule ids); a domain covers its subdomains.
 
@@ -82,40 +91,63 @@ class DomainIndex:
             self._tagsets.append(tags)
         return found
 
-    def add_many(self, domains: Iterable[str], tag: str) -> None:
-        """Add already-normalised domains under one tag."""
+    def add_many(self, domains: Iterable[str], tag: str) -> int:
+        """Add already-normalised domains under one tag; returns how many did not have the tag yet
+        (so a category can count its distinct domains without building a set of a million names)."""
         entries = self._entries
         tagsets = self._tagsets
         only = self._tagset_id(frozenset((tag,)))
+        setdefault = entries.setdefault
+        before = len(entries)
+        retagged = 0
         for domain in domains:
-            current = entries.get(domain)
-            if current is None:
-                entries[domain] = only
-            elif tag not in tagsets[current]:
+            current = setdefault(domain, only)
+            if current != only and tag not in tagsets[current]:
                 entries[domain] = self._tagset_id(tagsets[current] | {tag})
+                retagged += 1
+        return len(entries) - before + retagged
 
     def tags(self, host: str) -> frozenset[str]:
         """All tags of `host` and of every parent domain; `host` must be normalised."""
+        found: frozenset[str] = frozenset()
+        for tags in self.chain(host):
+            found = found | tags if found else tags
+        return found
+
+    def chain(self, host: str) -> tuple[frozenset[str], ...]:
+        """The tag sets of every listed suffix of `host`, most specific (longest) first: one pass of
+        dictionary lookups, as many as `host` has labels, whatever the size of the index."""
         entries = self._entries
-        found: frozenset[str] | None = None
-        for name in suffixes(host):
-            tagset_id = entries.get(name)
+        tagsets = self._tagsets
+        found = []
+        tagset_id = entries.get(host)
+        if tagset_id is not None:
+            found.append(tagsets[tagset_id])
+        start = host.find(".")
+        while start >= 0:
+            tagset_id = entries.get(host[start + 1 :])
             if tagset_id is not None:
-                tags = self._tagsets[tagset_id]
-                found = tags if found is None else found | tags
-        return found or frozenset()
+                found.append(tagsets[tagset_id])
+            start = host.find(".", start + 1)
+        return tuple(found)
 
     def most_specific(self, host: str, wanted: Iterable[str]) -> str | None:
         """The first of `wanted` tags held by the longest matching suffix of `host`."""
-        wanted = tuple(wanted)
-        for name in suffixes(host):
-            tagset_id = self._entries.get(name)
-            if tagset_id is not None:
-                tags = self._tagsets[tagset_id]
-                for tag in wanted:
-                    if tag in tags:
-                        return tag
-        return None
+        return first_tag(self.chain(host), tuple(wanted))
+
+    def examples(self, tag: str, limit: int) -> list[str]:
+        """Up to `limit` domains listed under `tag` itself, in the order they were added (a category's
+        own `domains:` first, then its files); stops as soon as it has them."""
+        holding = {i for i, tags in enumerate(self._tagsets) if tag in tags}
+        found: list[str] = []
+        if not holding or limit <= 0:
+            return found
+        for domain, tagset_id in self._entries.items():
+            if tagset_id in holding:
+                found.append(domain)
+                if len(found) >= limit:
+                    break
+        return found
 
     def domains(self) -> Iterable[str]:
         return self._entries.keys()

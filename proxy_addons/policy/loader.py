@@ -5,13 +5,16 @@ kind does not hide the others, so an admin fixes a broken file in one pass.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import difflib
 import fnmatch
 import hashlib
 import ipaddress
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -29,7 +32,9 @@ from .schedules import Holidays, Schedule, Window, parse_days, parse_time
 from .yamlsource import LocDict, LocList, Pos
 
 _MAX_FILE_ERRORS = 20
+_CHUNK = 1 << 20  # domain lists are read a megabyte at a time
 _FAST_DOMAIN = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+_PLAIN = b"abcdefghijklmnopqrstuvwxyz0123456789_-.\n"
 _METHOD = re.compile(r"[A-Z]+")
 
 
@@ -81,7 +86,8 @@ class _Builder:
         self.text = text
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
-        self.extra_hash: list[bytes] = []
+        # the policy's identity covers its list files too: they are hashed as they are read
+        self.digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
 
     # -- reporting --------------------------------------------------------------------------
     def error(self, pos: Pos, message: str, file: str | None = None) -> None:
@@ -148,6 +154,8 @@ class _Builder:
             self.error(pos, f"{where} must be {err.validator_value!r}, not {err.instance!r}")
         elif validator == "type":
             self.error(pos, f"{where} must be {_a(err.validator_value)}, not {_kind(err.instance)}")
+        elif validator == "oneOf" and isinstance(err.instance, list) and not err.instance:
+            self.error(pos, f"{where} needs at least one name")
         elif validator == "oneOf":
             self.error(pos, f"{where} must be a name or a list of names, not {_kind(err.instance)}")
         elif validator == "pattern":
@@ -168,12 +176,9 @@ class _Builder:
         privacy_doc = doc.get("privacy") or {}
         privacy = Privacy(**{k: privacy_doc[k] for k in ("min_group_size", "audit_log", "retention_days")
                              if k in privacy_doc})
-        digest = hashlib.sha256(self.text.encode("utf-8"))
-        for chunk in self.extra_hash:
-            digest.update(chunk)
         self.check_reachability(rules, index)
         return Policy(
-            source=self.filename, sha256=digest.hexdigest(), version=1, timezone=tz, holidays=holidays,
+            source=self.filename, sha256=self.digest.hexdigest(), version=1, timezone=tz, holidays=holidays,
             schedules=schedules, categories=categories, groups=groups, rules=tuple(rules),
             default=doc.get("default", "allow"), privacy=privacy, identity=identity, index=index,
             budgets=budgets,
@@ -236,13 +241,13 @@ class _Builder:
         for name, body in spec.items():
             name = str(name)
             tag = f"c:{name}"
-            domains = list(self._domains(body.get("domains") or LocList(), f"category '{name}'"))
+            count = index.add_many(self._domains(body.get("domains") or LocList(), f"category '{name}'"), tag)
             for i, file in enumerate(body.get("files") or []):
-                domains.extend(self._domain_file(file, body["files"].item_pos[i]))
-            index.add_many(domains, tag)
-            if not domains:
+                for batch in self._domain_file(file, body["files"].item_pos[i]):
+                    count += index.add_many(batch, tag)
+            if not count:
                 self.warn(spec.key_pos[name], f"category '{name}' has no domains")
-            result[name] = Category(name, len(set(domains)), tuple(body.get("files") or ()), body.get("description"))
+            result[name] = Category(name, count, tuple(body.get("files") or ()), body.get("description"))
         return result
 
     def _domains(self, items: LocList, owner: str) -> Iterator[str]:
@@ -252,23 +257,58 @@ class _Builder:
             except BadHost as exc:
                 self.error(items.item_pos[i], f"{owner}: {exc}")
 
-    def _domain_file(self, name: str, pos: Pos) -> list[str]:
+    def _domain_file(self, name: str, pos: Pos) -> Iterator[list[str]]:
+        """The domains of a list file in batches, read a megabyte at a time: a million-line list never
+        exists in memory as bytes, text and a list of lines at once, only as the index's own keys.
+        A chunk of plain lower-case names (the usual case) is checked at once by C string operations."""
         path = (self.base_dir / name) if not Path(name).is_absolute() else Path(name)
         try:
-            data = path.read_bytes()
+            handle = path.open("rb")
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                handle.close()  # a device or pipe (/dev/zero, a FIFO) might never end
+                raise OSError(0, "not a regular file")
         except OSError as exc:
             self.error(pos, f"cannot read domain list {name!r}: {_oserror(exc)}")
-            return []
-        self.extra_hash.append(data)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            self.error(pos, f"domain list {name!r} is not UTF-8 text: {exc.reason} at byte {exc.start}")
-            return []
+            return
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        state = _ListState(path)
+        offset = 0  # bytes before the current chunk, for the position of a decoding error
+        tail = ""
+        with handle:
+            while True:
+                try:
+                    chunk = handle.read(_CHUNK)
+                except OSError as exc:
+                    self.error(pos, f"cannot read domain list {name!r}: {_oserror(exc)}")
+                    return
+                try:
+                    text = decoder.decode(chunk, final=not chunk)
+                except UnicodeDecodeError as exc:
+                    self.error(pos, f"domain list {name!r} is not UTF-8 text: {exc.reason} at byte "
+                                    f"{offset + exc.start - len(decoder.getstate()[0])}")
+                    return
+                offset += len(chunk)
+                self.digest.update(chunk)
+                block = tail + text
+                if chunk:
+                    cut = block.rfind("\n") + 1
+                    block, tail = block[:cut], block[cut:]
+                if _plain_names(block):
+                    lines = block.split("\n")
+                    state.lineno += len(lines) - 1
+                    yield [line for line in lines if line]
+                else:
+                    yield self._domain_lines(block.split("\n"), state)
+                if not chunk:
+                    break
+        if state.failed > _MAX_FILE_ERRORS:
+            self.error(pos, f"domain list {name!r}: {state.failed - _MAX_FILE_ERRORS} more bad lines not shown")
+
+    def _domain_lines(self, lines: list[str], state: _ListState) -> list[str]:
         domains = []
-        failed = 0
         fast = _FAST_DOMAIN.fullmatch
-        for lineno, line in enumerate(text.splitlines(), 1):
+        for line in lines:
+            state.lineno += 1
             if "#" in line:
                 line = line.split("#", 1)[0]
             line = line.strip()
@@ -280,11 +320,11 @@ class _Builder:
             try:
                 domains.append(_domain(line))
             except BadHost as exc:
-                failed += 1
-                if failed <= _MAX_FILE_ERRORS:
-                    self.error((lineno, 1), str(exc), file=str(path))
-        if failed > _MAX_FILE_ERRORS:
-            self.error(pos, f"domain list {name!r}: {failed - _MAX_FILE_ERRORS} more bad lines not shown")
+                state.failed += 1
+                if state.failed <= _MAX_FILE_ERRORS:
+                    self.error((state.lineno, 1), str(exc), file=str(state.path))
+        if lines and lines[-1] == "":
+            state.lineno -= 1  # the empty string after the chunk's last newline is no line
         return domains
 
     def groups(self, spec: LocDict) -> dict[str, Group]:
@@ -415,6 +455,23 @@ class _Builder:
                 self.warn((later.line, 1), f"rule '{later.name}' can never match: rule '{earlier.name}' "
                                            f"(line {earlier.line}) always decides first")
                 break
+
+
+def _plain_names(block: str) -> bool:
+    """Whether every line of `block` is empty or already a normalised name (what `_FAST_DOMAIN` accepts),
+    checked for the whole block at once by C string operations."""
+    return (block.isascii() and not block.encode("ascii").translate(None, _PLAIN)
+            and ".." not in block and "\n." not in block and ".\n" not in block
+            and not block.startswith(".") and not block.endswith("."))
+
+
+class _ListState:
+    """Where reading a domain list file stands: line number and bad lines so far."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lineno = 0
+        self.failed = 0
 
 
 def _domain(raw: object) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CACHED_STATES = 4
 _HORIZON_DAYS = 9  # a weekly schedule repeats; look a little past one week for the next change
 
 
@@ -89,8 +90,10 @@ class Schedule:
     windows: tuple[Window, ...]
     tz: ZoneInfo
     holidays: Holidays = NO_HOLIDAYS
-    # (valid_from, valid_until, active): the state is constant on [valid_from, valid_until)
-    _cache: tuple[float, float, bool] = field(default=(0.0, -1.0, False), repr=False)
+    # recent answers: (valid_from, valid_until, active, next change); the state is constant on
+    # [valid_from, valid_until). A few are kept so that looking ahead (when does access return?)
+    # does not evict the present.
+    _cache: list[tuple[float, float, bool, dt.datetime | None]] = field(default_factory=list, repr=False)
 
     def active_local(self, local: dt.datetime) -> bool:
         return any(w.active(local, self.holidays) for w in self.windows)
@@ -99,35 +102,70 @@ class Schedule:
         return self.state(now)[0]
 
     def state(self, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
-        """Whether the schedule is active at `now`, and when that next changes (None: never)."""
-        ts = now.timestamp()
-        start, until, active = self._cache
-        if not start <= ts < until:
-            active, change = self._compute(now)
-            until = change.timestamp() if change else ts + 7 * 86400
-            self._cache = (ts, until, active)
-            return active, change
-        return active, (dt.datetime.fromtimestamp(until, self.tz) if until - ts < 7 * 86400 - 1 else None)
+        """Whether the schedule is active at `now`, and when that next changes (None: not within a week)."""
+        return self.state_at(now.timestamp(), now)
+
+    def state_at(self, ts: float, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
+        """`state(now)` where `ts` is `now.timestamp()`, already known to the caller."""
+        entry = self.entry_at(ts, now)
+        return entry[2], entry[3]
+
+    def entry_at(self, ts: float, now: dt.datetime) -> tuple[float, float, bool, dt.datetime | None]:
+        """(valid from, valid until, active, next change) for `now`: the engine compares the
+        timestamps, since datetimes of one zone compare by wall clock, which repeats in autumn."""
+        for entry in self._cache:
+            if entry[0] <= ts < entry[1]:
+                return entry
+        active, change = self._compute(now)
+        # without a change in sight the answer holds for a day at least (the horizon is longer)
+        entry = (ts, change.timestamp() if change is not None else ts + 86400, active, change)
+        self._cache = [entry, *self._cache[: _CACHED_STATES - 1]]
+        return entry
 
     def _compute(self, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
         local = now.astimezone(self.tz)
         active = self.active_local(local)
+        instant = now.astimezone(dt.UTC)
         for candidate in self._boundaries(local.date()):
-            if candidate > now and self.active_local(candidate.astimezone(self.tz)) != active:
-                return active, candidate
+            if candidate > instant and self.active_local(candidate.astimezone(self.tz)) != active:
+                return active, candidate.astimezone(self.tz)
         return active, None
 
     def _boundaries(self, today: dt.date) -> list[dt.datetime]:
+        """Every instant (in UTC) at which the schedule may change: each window edge as wall-clock time on each
+        day (both readings of a time that occurs twice when clocks go back; a time inside the gap when
+        they go forward has no instant of its own) plus the daylight-saving changes themselves, where
+        the wall clock jumps over or back across an edge."""
         minutes = {0} | {w.start for w in self.windows} | {w.end % 1440 for w in self.windows}
-        found = []
+        found: set[dt.datetime] = set()
         for offset in range(-1, _HORIZON_DAYS):
             day = today + dt.timedelta(days=offset)
             for minute in minutes:
                 naive = dt.datetime.combine(day, dt.time(minute // 60, minute % 60))
-                # round-trip through UTC so a wall time inside a DST gap lands on a real instant
-                found.append(naive.replace(tzinfo=self.tz).astimezone(dt.UTC).astimezone(self.tz))
-        found.sort()
-        return found
+                for fold in (0, 1):
+                    found.add(naive.replace(tzinfo=self.tz, fold=fold).astimezone(dt.UTC))
+            found.update(self._transitions(day))
+        return sorted(found)  # in UTC: instants, not wall-clock readings
+
+    def _transitions(self, day: dt.date) -> list[dt.datetime]:
+        """The instant (to the second) on `day` at which the zone's UTC offset changes, if it does."""
+        start = int(dt.datetime.combine(day, dt.time(0), self.tz).timestamp())
+        end = int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), self.tz).timestamp())
+
+        def offset(ts: int) -> dt.timedelta | None:
+            return dt.datetime.fromtimestamp(ts, self.tz).utcoffset()
+
+        before = offset(start)
+        if before == offset(end):
+            return []
+        low, high = start, end  # offset(low) == before != offset(high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if offset(middle) == before:
+                low = middle
+            else:
+                high = middle
+        return [dt.datetime.fromtimestamp(high, dt.UTC)]
 
     def describe(self) -> str:
         return "; ".join(w.describe() for w in self.windows)
