@@ -3,6 +3,7 @@ PAC file. Built from `pages/` and `pac`, so the addon's hooks stay a few lines e
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -48,9 +49,10 @@ class Responder:
     async def close(self) -> None:
         return None
 
-    def pac(self, policy: Policy, proxy: str) -> http.Response:
+    async def pac(self, policy: Policy, proxy: str) -> http.Response:
         if self._pac is None or self._pac[:2] != (policy.sha256, proxy):
-            self._pac = (policy.sha256, proxy, render_pac(policy, proxy))
+            # a policy with a million domains takes a second or two to write out: not on the event loop
+            self._pac = (policy.sha256, proxy, await asyncio.to_thread(render_pac, policy, proxy))
         return http.Response.make(200, self._pac[2].encode("utf-8"),
                                   {"content-type": "application/x-ns-proxy-autoconfig", "cache-control": "max-age=300"})
 

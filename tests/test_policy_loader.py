@@ -180,3 +180,11 @@ def test_example_loads_clean() -> None:
         "social team runs our channels", "no posting from interns", "corporate news on LinkedIn", "lunch is free",
         "tiktok trial", "social time-box", "news needs a reason"]
     assert policy.categories["social"].domain_count == 20
+
+
+def test_names_the_metrics_reserve_are_refused(tmp_path: Path) -> None:
+    found = problems_of(
+        "version: 1\ncategories:\n  none: {domains: [a.com]}\ngroups:\n  other: {users: [x]}\n"
+        "rules:\n  - {name: default, categories: [none], action: block}\n", tmp_path)
+    assert [p.split(": error: ")[0].rsplit(":", 2)[-2:] for p in found] == [["3", "3"], ["5", "3"], ["7", "12"]]
+    assert all("reserved for the metrics" in p for p in found)

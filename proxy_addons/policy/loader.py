@@ -32,6 +32,11 @@ from .schedules import Holidays, Schedule, Window, parse_days, parse_time
 from .yamlsource import LocDict, LocList, Pos
 
 _MAX_FILE_ERRORS = 20
+RESERVED_NAMES = {
+    "group": {"other": "groups too small to report", "none": "people in no group"},
+    "category": {"none": "hosts in no category", "other": "unknown categories"},
+    "rule": {"default": "the policy's default", "other": "unknown rules"},
+}
 _CHUNK = 1 << 20  # domain lists are read a megabyte at a time
 _FAST_DOMAIN = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
 _PLAIN = b"abcdefghijklmnopqrstuvwxyz0123456789_-.\n"
@@ -240,6 +245,7 @@ class _Builder:
         result = {}
         for name, body in spec.items():
             name = str(name)
+            self._not_reserved(spec.key_pos[name], "category", name)
             tag = f"c:{name}"
             count = index.add_many(self._domains(body.get("domains") or LocList(), f"category '{name}'"), tag)
             for i, file in enumerate(body.get("files") or []):
@@ -327,9 +333,17 @@ class _Builder:
             state.lineno -= 1  # the empty string after the chunk's last newline is no line
         return domains
 
+    def _not_reserved(self, pos: Pos, what: str, name: str) -> None:
+        """Metrics use these words for "no rule", "no group" and "too few people": a policy name equal to
+        one would merge two different things on the dashboards."""
+        if name in RESERVED_NAMES[what]:
+            self.error(pos, f"'{name}' is reserved for the metrics ({RESERVED_NAMES[what][name]}); "
+                            f"choose another {what} name")
+
     def groups(self, spec: LocDict) -> dict[str, Group]:
         result = {}
         for index, (name, body) in enumerate(spec.items()):
+            self._not_reserved(spec.key_pos[name], "group", str(name))
             subnets = []
             for i, text in enumerate(body.get("subnets") or []):
                 try:
@@ -364,6 +378,7 @@ class _Builder:
             pos = items.item_pos[i]
             name = body["name"]
             vp = body.value_pos
+            self._not_reserved(vp["name"], "rule", name)
             if name in seen:
                 self.error(vp["name"], f"duplicate rule name '{name}' (first used at line {seen[name]})")
             seen.setdefault(name, pos[0])
