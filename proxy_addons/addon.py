@@ -225,11 +225,14 @@ class Gonogo:
 
     def server_connected(self, data: server_hooks.ServerConnectionHookData) -> None:
         """Give a `--resolve`d connection its name back once it is open: mitmproxy reuses a connection only
-        for requests to the address it has, so without this every request would dial a new one."""
+        for requests to the address it has, so without this every request would dial a new one (and, under
+        load, requests queued for the renamed connection were left waiting)."""
         if self._dialled:
             original = self._dialled.pop(data.server.id, None)
             if original is not None:
-                data.server.address = original
+                # `Server.__setattr__` refuses any address change on an open connection, because it cannot
+                # redirect one; this is a relabelling only (the peer stays the mapped IP), so bypass it
+                vars(data.server)["address"] = original
 
     server_connect_error = server_connected
 
@@ -248,7 +251,7 @@ class Gonogo:
             own = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
             if self._addressed_to_proxy(flow) and req.host_header:
                 own = req.host_header
-            flow.response = self.responder.pac(policy, own)
+            flow.response = await self.responder.pac(policy, own)
             return
         if flow.response is not None:
             return  # e.g. proxyauth answered 407

@@ -27,6 +27,7 @@ OTHER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("proxy_addons.runner", "add_run"),  # gonogo run    [lead]
     ("proxy_addons.usage.admin", "add_quota"),  # gonogo quota  [helper B]
     ("proxy_addons.audit", "add_audit"),  # gonogo audit  [helper E]
+    ("proxy_addons.ca", "add_ca"),  # gonogo ca     [helper G]
 )
 
 

@@ -61,7 +61,7 @@ def docker_compose() -> str | None:
 # shared readers
 
 
-def parse_gonogo(argv: list[str]) -> argparse.Namespace:
+def parse_cli(argv: list[str]) -> argparse.Namespace:
     """Parse argv (without the program name) with the real `gonogo` command-line parser."""
     from proxy_addons.cli import build_parser
 
@@ -71,7 +71,20 @@ def parse_gonogo(argv: list[str]) -> argparse.Namespace:
             args = build_parser().parse_args(argv)
     except SystemExit:
         pytest.fail(f"`gonogo {shlex.join(argv)}` is rejected by the gonogo parser: {errors.getvalue()}")
+    return args
+
+
+def parse_gonogo(argv: list[str]) -> argparse.Namespace:
+    """A `gonogo run` command line, parsed by the real parser."""
+    args = parse_cli(argv)
     assert args.command == "run", argv
+    return args
+
+
+def parse_ca_init(argv: list[str]) -> argparse.Namespace:
+    """A `gonogo ca init` command line, parsed by the real parser."""
+    args = parse_cli(argv)
+    assert (args.command, args.ca_command) == ("ca", "init"), argv
     return args
 
 
@@ -284,7 +297,8 @@ def test_compose_ca_is_made_once_and_mounted_read_only_as_confdir(compose: dict[
     assert ca["type"] == "volume" and ca["read_only"] is True
     init = services["ca-init"]
     (init_ca,) = [v for v in init["volumes"] if v["source"] == ca["source"]]
-    assert not init_ca.get("read_only") and init["entrypoint"][-1] == init_ca["target"] == confdir
+    assert init["entrypoint"] == ["gonogo"]
+    assert not init_ca.get("read_only") and parse_ca_init(init["command"]).confdir == init_ca["target"] == confdir
     assert services["gonogo"]["depends_on"]["ca-init"]["condition"] == "service_completed_successfully"
     assert init["image"] == services["gonogo"]["image"]
 
@@ -659,16 +673,22 @@ def test_systemd_template_instances_are_the_haproxy_backends() -> None:
 
 
 def test_systemd_ca_step_is_the_compose_ca_init_step() -> None:
-    """One CA recipe everywhere (tests/test_deploy_runtime.py runs it)."""
+    """One CA command everywhere, `gonogo ca init` on the confdir the proxy uses (tests/test_deploy_runtime.py
+    runs it; tests/test_ca.py tests the command itself, including concurrent starts)."""
     compose_yaml = yaml.safe_load((COMPOSE_DIR / "compose.yaml").read_text())
-    entrypoint = compose_yaml["services"]["ca-init"]["entrypoint"]
+    init = compose_yaml["services"]["ca-init"]
+    assert init["entrypoint"] == ["gonogo"]
+    compose_args = vars(parse_ca_init(init["command"]))
     for name in UNITS:
-        (pre,) = unit(SYSTEMD_DIR / name)["Service"]["ExecStartPre"]
+        service = unit(SYSTEMD_DIR / name)["Service"]
+        (pre,) = service["ExecStartPre"]
         argv = exec_argv(pre)
-        assert argv[:2] == ["/usr/bin/flock", "/var/lib/gonogo/.ca.lock"]
-        assert argv[3:5] == entrypoint[1:3]
-        confdir = set_options(parse_gonogo(exec_argv(unit(SYSTEMD_DIR / name)["Service"]["ExecStart"][0])[1:]))
-        assert argv[5] == confdir["confdir"]
+        assert argv[0] == "/opt/gonogo/venv/bin/gonogo"
+        unit_args = vars(parse_ca_init(argv[1:]))
+        confdir = set_options(parse_gonogo(exec_argv(service["ExecStart"][0])[1:]))["confdir"]
+        assert unit_args.pop("confdir") == confdir
+        # the same CA name and options as compose; only the confdir differs
+        assert unit_args == {k: v for k, v in compose_args.items() if k != "confdir"}
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""deploy/ pieces run for real on this machine: the CA recipe, Redis with the deployed arguments, and HAProxy
-with the shipped host configuration in front of stand-in backends (spreading by client address, stickiness,
-health checks on /healthz)."""
+"""deploy/ pieces run for real on this machine: the CA step (`gonogo ca init`), Redis with the deployed
+arguments, and HAProxy with the shipped host configuration in front of stand-in backends (spreading by client
+address, stickiness, health checks on /healthz)."""
 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -26,6 +27,7 @@ from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
 DEADLINE = 15.0
+GONOGO = Path(sys.executable).parent / "gonogo"  # the console script of this checkout's venv
 
 
 def free_port() -> int:
@@ -52,29 +54,45 @@ def k8s_doc(path: str, kind: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# the CA recipe (compose ca-init = systemd ExecStartPre)
+# the CA step (compose ca-init = systemd ExecStartPre = `gonogo ca init`; tests/test_ca.py tests the command)
 
 
-def run_ca_recipe(confdir: Path) -> None:
-    entrypoint = compose_services()["ca-init"]["entrypoint"]
-    assert entrypoint[:2] == ["python", "-c"]
-    result = subprocess.run([sys.executable, "-c", entrypoint[2], str(confdir)], capture_output=True, text=True,
-                            timeout=60, check=False)
+def ca_step(where: str, confdir: Path) -> list[str]:
+    """The CA step of compose or of a systemd unit as a command line for this checkout, on `confdir`."""
+    if where == "compose":
+        init = compose_services()["ca-init"]
+        argv = [*init["entrypoint"], *init["command"]]
+        assert argv[0] == "gonogo"
+    else:
+        text = (DEPLOY / "systemd" / where).read_text()
+        (line,) = re.findall(r"^ExecStartPre=(.+)$", text, re.M)
+        argv = shlex.split(line)
+        assert argv[0] == "/opt/gonogo/venv/bin/gonogo"
+    assert argv[1:3] == ["ca", "init"] and "--confdir" in argv
+    argv[argv.index("--confdir") + 1] = str(confdir)
+    return [str(GONOGO), *argv[1:]]
+
+
+def run_ca_step(where: str, confdir: Path) -> str:
+    result = subprocess.run(ca_step(where, confdir), capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
-def test_ca_recipe_makes_a_named_ca_once_and_the_secret_keys_suffice_read_only(tmp_path: Path) -> None:
+def test_ca_step_makes_a_named_ca_once_and_the_secret_keys_suffice_read_only(tmp_path: Path) -> None:
     from mitmproxy.certs import CertStore
 
     confdir = tmp_path / "ca"
-    run_ca_recipe(confdir)
+    out = run_ca_step("compose", confdir)
     cert = x509.load_pem_x509_certificate((confdir / "mitmproxy-ca-cert.pem").read_bytes())
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "gonogo proxy CA"
+    assert str(confdir / "mitmproxy-ca-cert.pem") in out, "the log names the certificate to distribute"
     first = {p.name: p.read_bytes() for p in confdir.iterdir()}
     assert {"mitmproxy-ca.pem", "mitmproxy-ca-cert.pem", "mitmproxy-dhparam.pem"} <= set(first)
 
-    run_ca_recipe(confdir)  # every restart runs it again: the CA clients trust must not change
-    assert {p.name: p.read_bytes() for p in confdir.iterdir()} == first
+    for unit_name in ("gonogo.service", "gonogo@.service"):
+        run_ca_step(unit_name, confdir)  # every (re)start runs it again: the CA clients trust must not change
+        assert {p.name: p.read_bytes() for p in confdir.iterdir()} == first
 
     # Kubernetes mounts only the Secret's items, read-only: mitmproxy must find everything it needs there.
     volume = next(v for v in k8s_doc("gonogo.yaml", "Deployment")["spec"]["template"]["spec"]["volumes"]
@@ -89,19 +107,23 @@ def test_ca_recipe_makes_a_named_ca_once_and_the_secret_keys_suffice_read_only(t
     assert store.default_ca.serial == cert.serial_number
 
 
-def test_ca_recipe_keeps_a_ca_the_company_provides(tmp_path: Path) -> None:
-    """An existing CA (say, a corporate sub-CA put in the volume) is used, never replaced."""
+def test_ca_step_keeps_a_ca_the_company_provides(tmp_path: Path) -> None:
+    """An existing CA (say, a corporate sub-CA put in the volume as key + certificate) is used, never replaced,
+    and the files for clients are made from it."""
     from mitmproxy.certs import CertStore
 
     confdir = tmp_path / "ca"
     CertStore.create_store(confdir, "mitmproxy", 2048, organization="Example BV", cn="Example BV proxy CA")
-    (confdir / "mitmproxy-dhparam.pem").unlink()
     own = (confdir / "mitmproxy-ca.pem").read_bytes()
-    run_ca_recipe(confdir)
-    assert (confdir / "mitmproxy-ca.pem").read_bytes() == own
-    assert (confdir / "mitmproxy-dhparam.pem").exists()
-
-
+    for name in list(confdir.iterdir()):
+        if name.name != "mitmproxy-ca.pem":
+            name.unlink()
+    for where in ("compose", "gonogo@.service"):
+        run_ca_step(where, confdir)
+        assert (confdir / "mitmproxy-ca.pem").read_bytes() == own
+        assert (confdir / "mitmproxy-dhparam.pem").exists()
+        given = x509.load_pem_x509_certificate((confdir / "mitmproxy-ca-cert.pem").read_bytes())
+        assert given == x509.load_pem_x509_certificates(own)[0]
 # ---------------------------------------------------------------------------------------------------------
 # Redis with the deployed arguments
 
