@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .pages.i18n import MONTHS, WEEKDAYS
 from .policy.model import Policy, Rule
 from .policy.schedules import Schedule, Window
 
@@ -213,16 +214,6 @@ _WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-_DAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
-}
-_MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december"),
-}
 _COUNTRIES_NL = {
     "NL": "Nederland", "BE": "België", "DE": "Duitsland", "FR": "Frankrijk", "LU": "Luxemburg",
     "GB": "het Verenigd Koninkrijk", "UK": "het Verenigd Koninkrijk", "IE": "Ierland", "US": "de Verenigde Staten",
@@ -291,7 +282,7 @@ class _Writer:
         return self.w(per)
 
     def day_set(self, days: frozenset[int]) -> str:
-        names = _DAYS[self.lang]
+        names = WEEKDAYS[self.lang]
         if len(days) == 7:
             return self.w("every_day")
         for first in sorted(days):  # a run like mon-fri, or fri-mon across the week's end
@@ -318,7 +309,7 @@ class _Writer:
         import datetime as dt
 
         assert isinstance(day, dt.date)
-        return f"{day.day} {_MONTHS[self.lang][day.month - 1]} {day.year}"
+        return f"{day.day} {MONTHS[self.lang][day.month - 1]} {day.year}"
 
     def country(self, code: str, subdivision: str | None = None) -> str:
         """'Netherlands, NL' (English names from the holidays package; Dutch ones for nearby countries)."""

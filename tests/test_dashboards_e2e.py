@@ -25,7 +25,7 @@ from proxy_addons.usage.sqlite import SqliteLedger
 from tests.conftest import ROOT
 from tests.support.prometheus import Prometheus, PromQLError, promtool_findings
 from tests.support.prometheus import running as prometheus_running
-from tests.support.proxy import Gonogo, Origin, make_cert
+from tests.support.proxy import Gonogo, Origin
 
 pytestmark = pytest.mark.skipif(shutil.which("prometheus") is None or shutil.which("promtool") is None,
                                 reason="prometheus/promtool (Debian package prometheus) not installed")
@@ -65,13 +65,6 @@ def expand(expr: str) -> str:
     assert "$" not in expr, f"a Grafana variable the test does not know: {expr}"
     return expr
 
-
-@pytest.fixture(scope="module")
-def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origin]:
-    cert, key = make_cert(tmp_path_factory.mktemp("origin"))
-    server = Origin(cert, key).start()
-    yield server
-    server.stop()
 
 
 def precharge(state: str, policy_path: Path, person: str) -> None:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from proxy_addons.usage import open_store
-from tests.support.proxy import Gonogo, Origin, make_cert
+from tests.support.proxy import Gonogo, Origin
 from tests.support.redis import RedisServer
 
 POLICY = """\
@@ -30,13 +30,6 @@ rules:
 """
 BUDGET = "social time-box"
 
-
-@pytest.fixture(scope="module")
-def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origin]:
-    cert, key = make_cert(tmp_path_factory.mktemp("origin"))
-    server = Origin(cert, key).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from proxy_addons.usage.sqlite import SqliteLedger
-from tests.support.proxy import Gonogo, Origin, make_cert, trust, tunnel_certificate
+from tests.support.proxy import Gonogo, Origin, trust, tunnel_certificate
 
 POLICY = """\
 version: 1
@@ -66,13 +66,6 @@ default: allow
 
 NAV = {"accept": "text/html,application/xhtml+xml", "sec-fetch-dest": "document"}
 
-
-@pytest.fixture(scope="module")
-def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origin]:
-    cert, key = make_cert(tmp_path_factory.mktemp("origin"))
-    server = Origin(cert, key).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,12 @@ behind a trusted identity proxy, and with WebSocket traffic."""
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.proxy import Gonogo, Origin, WebSocketClient, make_cert, trust, tunnel_certificate
+from tests.support.proxy import Gonogo, Origin, WebSocketClient, trust, tunnel_certificate
 
 POLICY = """\
 version: 1
@@ -36,13 +35,6 @@ rules:
     action: block
 """
 
-
-@pytest.fixture(scope="module")
-def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origin]:
-    cert, key = make_cert(tmp_path_factory.mktemp("origin"))
-    server = Origin(cert, key).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
