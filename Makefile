@@ -3,8 +3,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables
+BENCH_PACKAGES := hey squid nginx-light redis-server
 
-.PHONY: run test lint bench-decide
+.PHONY: run test bench-decide bench-ledger bench-proxy bench-proxy-quick bench-memory
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -23,3 +24,19 @@ test: $(STAMP)
 
 bench-decide: $(STAMP)
 	$(PY) benchmarks/decide.py
+
+bench-ledger: $(STAMP)
+	./.ci/debian-packages $(BENCH_PACKAGES)
+	$(PY) benchmarks/ledger.py
+
+bench-proxy: $(STAMP)
+	./.ci/debian-packages $(BENCH_PACKAGES)
+	$(PY) benchmarks/proxy.py
+
+bench-proxy-quick: $(STAMP)
+	./.ci/debian-packages $(BENCH_PACKAGES)
+	$(PY) benchmarks/proxy.py --quick
+
+bench-memory: $(STAMP)
+	./.ci/debian-packages $(BENCH_PACKAGES)
+	$(PY) benchmarks/memory.py

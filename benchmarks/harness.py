@@ -136,6 +136,10 @@ class Proc:
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process (all its threads) so far."""
+        return cpu_seconds(self.pid)
+
 
 class Procs:
     """Starts the benchmark's processes in `workdir` and ends each of them (by pid) on `close()`."""
@@ -348,6 +352,15 @@ def wait_line(proc: Proc, pattern: str, timeout: float = 30.0) -> str:
     raise SystemExit(f"{proc.name}: no line matching {pattern!r} after {timeout}s:\n{proc.output()[-3000:]}")
 
 
+def cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 class CpuMeter:
     """How much of the machine's CPU went to processes that are not the benchmark's own (other jobs on a
     shared machine): busy time from /proc/stat less the CPU of the benchmark, its children and `pids`."""
@@ -365,14 +378,7 @@ class CpuMeter:
     def _ours(self) -> float:
         t = os.times()
         total = t.user + t.system + t.children_user + t.children_system
-        for pid in self.pids:
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / self.tick  # utime, stime
-            except OSError:
-                pass
-        return total
+        return total + sum(cpu_seconds(pid) for pid in self.pids)
 
     def start(self) -> tuple[float, float, float]:
         return time.monotonic(), self._busy(), self._ours()

@@ -1,11 +1,18 @@
 """One request's decision with the ledger in the loop: evaluate purely, then charge a time-box minute or
 look up a warn-continue only when the decision depends on it, then evaluate again with that usage.
 
-At most one ledger write per (person, budget, minute): a minute already answered is remembered here.
+At most one ledger write per (person, budget, minute): a minute already answered is remembered here, and
+requests that arrive while its charge is still on its way to the store wait for that same charge (a
+browser opens several connections at once). Likewise an active minute is reported to the metrics once per
+(person, category, minute), not hashed and looked up again on every request of that minute.
+
+The common request, one more in a minute that is counted already, is decided with a single evaluation: with
+the usage this minute's charges left (see `_counted_minute`). Everything else takes the general path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import logging
@@ -30,25 +37,34 @@ def severity(decision: Decision) -> int:
 
 class Decider:
     def __init__(self, ledger: Ledger, metrics: Metrics, unavailable: str = "allow",
-                 on_event: Callable[[str, Policy, Person, Decision, str], None] | None = None) -> None:
+                 on_event: Callable[[str, Policy, Person, Decision, str], None] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.ledger = ledger
         self.metrics = metrics
         self.unavailable = unavailable
         self.on_event = on_event  # audit hook: (event, policy, person, decision, host)
+        self.clock = clock  # seconds since the epoch; tests move it
         self._charges: dict[tuple[str, str, str], tuple[int, Charge]] = {}
+        self._pending: dict[tuple[str, str, str], tuple[int, asyncio.Future[Charge | None]]] = {}
         self._exhausted: set[tuple[str, str, str]] = set()
+        self._counted: dict[str, tuple[int, Usage]] = {}  # person -> (minute, usage of budgets counted in it)
+        self._active_minute = -1
+        self._active: set[tuple[str, str]] = set()  # (person, category) reported active in _active_minute
 
     def peek(self, policy: Policy, person: Person, host: str) -> Decision:
         """The decision without usage (no ledger): enough to know a host is blocked outright."""
-        now = dt.datetime.now(policy.timezone)
+        now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
         return evaluate(policy, Who(person.user, person.ip), Request(host), now)
 
     async def decide(self, policy: Policy, person: Person, hosts: list[str], method: str,
                      path: str) -> tuple[Decision, str]:
         started = time.perf_counter()
-        now = dt.datetime.now(policy.timezone)
+        now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
         who = Who(person.user, person.ip)
         groups = policy.groups_of(person.user, person.ip)
+        decision = self._counted_minute(policy, person, who, groups, hosts, method, path, now)
+        if decision is not None:
+            return self._settle(policy, person, groups, decision, hosts[0], started, now)
         decision, host = None, hosts[0]
         for candidate in hosts:
             found = evaluate(policy, who, Request(candidate, method, path), now, NO_USAGE, groups=groups)
@@ -67,10 +83,36 @@ class Decider:
                 decision = dataclasses.replace(
                     decision, decision="block",
                     reason="the time budget cannot be checked right now (quota ledger unreachable)")
+        return self._settle(policy, person, groups, decision, host, started, now)
+
+    def _counted_minute(self, policy: Policy, person: Person, who: Who, groups: tuple[str, ...], hosts: list[str],
+                        method: str, path: str, now: dt.datetime) -> Decision | None:
+        """The decision of a request in a minute already counted for this person, in one evaluation, or None.
+
+        The general path evaluates without usage, finds the time-box rule, takes the charge of the minute
+        (from `_charges`, no store call) and evaluates again with it. Which rule decides never depends on
+        usage, so evaluating once with the usage of this minute's charges gives that very second result;
+        it is taken only when it is such a result (allowed, counted by a charge of this minute). Anything
+        else (another budget, a warning, a block, two host names) goes the general way."""
+        entry = self._counted.get(person.key)
+        if entry is None or len(hosts) != 1 or entry[0] != int(now.timestamp() // 60):
+            return None
+        if not any(rule.quota is not None for rule in policy.host_info(hosts[0]).candidates):
+            return None  # no time-box could decide this host: do not evaluate twice
+        usage = entry[1]
+        found = evaluate(policy, who, Request(hosts[0], method, path), now, usage, groups=groups)
+        quota = found.quota
+        if found.decision == "allow" and quota is not None and quota.counted:  # counted: by this usage
+            return found
+        return None
+
+    def _settle(self, policy: Policy, person: Person, groups: tuple[str, ...], decision: Decision, host: str,
+                started: float, now: dt.datetime) -> tuple[Decision, str]:
+        """Metrics and audit of a decision."""
         label = self.metrics.group_label(groups, person.key)
         self.metrics.decision(decision, label, time.perf_counter() - started)
         if decision.decision == "allow" and decision.category is not None:
-            self.metrics.active_minute(label, decision.category, person.key, int(now.timestamp() // 60))
+            self._active_in(label, decision.category, person.key, int(now.timestamp() // 60))
         if decision.quota is not None and decision.decision == "block":
             key = (person.key, decision.quota.budget, decision.quota.period)
             if key not in self._exhausted:
@@ -80,6 +122,17 @@ class Decider:
         if decision.decision in ("block", "warn"):
             self._event(decision.decision, policy, person, decision, host)
         return decision, host
+
+    def _active_in(self, label: str, category: str, person_key: str, minute: int) -> None:
+        """Report an active minute once; the metrics would ignore the repeats, but only after hashing the
+        person and taking their lock, on every request."""
+        if minute != self._active_minute or len(self._active) >= _CACHE_LIMIT:
+            self._active_minute = minute
+            self._active.clear()
+        key = (person_key, category)
+        if key not in self._active:
+            self._active.add(key)
+            self.metrics.active_minute(label, category, person_key, minute)
 
     def _event(self, event: str, policy: Policy, person: Person, decision: Decision, host: str) -> None:
         if self.on_event is not None:
@@ -94,12 +147,34 @@ class Decider:
             return {}
         return {rule: dt.datetime.fromtimestamp(until, now.tzinfo) for rule, until in found.items()}
 
+    def _remember_counted(self, person_key: str, quota: QuotaState, charge: Charge) -> None:
+        """Add a counted minute's budget to the person's usage of that minute (see `_counted_minute`)."""
+        entry = self._counted.get(person_key)
+        budgets = dict(entry[1].budgets) if entry is not None and entry[0] == quota.minute else {}
+        budgets[quota.budget] = _budget_usage(quota, charge)
+        self._counted[person_key] = (quota.minute, Usage(budgets=budgets))
+
     async def _charge(self, policy: Policy, person: Person, quota: QuotaState) -> tuple[Usage, bool]:
         key = (person.key, quota.budget, quota.period)
         cached = self._charges.get(key)
         if cached is not None and cached[0] == quota.minute:
-            charge = cached[1]
-        else:
+            return _usage(quota, cached[1])
+        pending = self._pending.get(key)
+        if pending is not None and pending[0] == quota.minute:
+            # the same minute is being charged for another request: its answer is this one's too.
+            # shield: this request going away must not cancel the charge the others wait for
+            charge = await asyncio.shield(pending[1])
+            if charge is not None:
+                return _usage(quota, charge)
+            # that charge failed: ask the store on this request's own account, as if it had come first
+        return await self._charge_store(policy, person, quota, key)
+
+    async def _charge_store(self, policy: Policy, person: Person, quota: QuotaState,
+                            key: tuple[str, str, str]) -> tuple[Usage, bool]:
+        answer: asyncio.Future[Charge | None] = asyncio.get_running_loop().create_future()
+        self._pending[key] = (quota.minute, answer)
+        charge: Charge | None = None
+        try:
             budget = policy.budgets[quota.budget]
             ttl = period_ttl(quota.resets_at, dt.datetime.now(quota.resets_at.tzinfo))
             try:
@@ -108,17 +183,28 @@ class Decider:
             except Exception:
                 log.exception("gonogo: ledger charge failed; applying ledger_unavailable=%s", self.unavailable)
                 self.metrics.ledger_error()
-                charge = Charge(quota.used - 1, self.unavailable == "allow", False)
-                return _usage(quota, charge)  # not cached: ask the ledger again next time
+                fallback = Charge(quota.used - 1, self.unavailable == "allow", False)
+                return _usage(quota, fallback)  # not cached: ask the ledger again next time
             if len(self._charges) >= _CACHE_LIMIT:
                 self._charges.clear()
                 self._exhausted.clear()
+                self._counted.clear()
             self._charges[key] = (quota.minute, charge)
-        return _usage(quota, charge)
+            if charge.counted:
+                self._remember_counted(person.key, quota, charge)
+            return _usage(quota, charge)
+        finally:
+            answer.set_result(charge)  # None (failed or cancelled): the waiters ask the store themselves
+            if self._pending.get(key, (0, None))[1] is answer:
+                del self._pending[key]
+
+
+def _budget_usage(quota: QuotaState, charge: Charge) -> BudgetUsage:
+    return BudgetUsage(charge.used, charge.counted, charge.extra, quota.period)
 
 
 def _usage(quota: QuotaState, charge: Charge) -> tuple[Usage, bool]:
     """The usage to decide with, and whether the ledger refused a minute the budget still had room for
     (an outage with ledger_unavailable=block): the engine would otherwise assume the minute is charged."""
-    usage = Usage(budgets={quota.budget: BudgetUsage(charge.used, charge.counted, charge.extra, quota.period)})
+    usage = Usage(budgets={quota.budget: _budget_usage(quota, charge)})
     return usage, not charge.counted and charge.used < quota.limit + charge.extra

@@ -1,0 +1,258 @@
+"""What does gonogo cost on top of mitmproxy, and what does passing traffic through save?
+
+One run, loopback only, the same origin and the same client (`hey`) for every configuration:
+  1. direct to the origin (the limit);
+  2. bare `mitmdump` intercepting HTTPS (keep-alive); 2r: mitmproxy set up exactly as `gonogo run` sets it up,
+     without the gonogo addon (isolates the addon's cost: `mitmdump` itself logs at DEBUG, `gonogo run` at INFO);
+  3. `gonogo run` on a covered host (facebook.com: decided by the time-box rule, charged in the SQLite ledger,
+     counted in the metrics);
+  4. `gonogo run` on a host no rule covers (passed through undecrypted);
+  5. plain HTTP through mitmdump, the bare runner and gonogo;
+  6. Squid with the example policy's `time` + `dstdomain` ACLs, plain HTTP and CONNECT;
+plus new-connection rates (a TLS handshake per request) for 1, 2, 3, 4 and Squid's CONNECT.
+
+Configurations alternate in rounds (each round starts one further along; those compared with each other run
+next to each other), so drift of the machine hits all alike. The `other CPU` column is the share of the
+machine that processes outside the benchmark used meanwhile. Other load only ever slows a round down, so each
+figure in the table is the best round (req/s: highest; p50/p99 of that round; proxy CPU per request: lowest),
+with the median req/s beside it. Ratios are taken per round, between configurations that ran back to back,
+and the median of those is printed with its range: that cancels drift, which whole-run totals do not.
+
+Targets (issue 6), printed as PASS/MISS, never asserted: covered gonogo >= 0.95 x bare mitmdump; passthrough
+>= 3 x intercepted bare mitmdump. Needs hey, squid and (preferably) nginx-light: `make bench-proxy`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness
+from harness import COVERED, UNCOVERED
+
+TARGETS = (("3", "2", 0.95), ("4", "2", 3.0))
+
+
+@dataclass
+class Workload:
+    key: str
+    label: str
+    proxy: str | None  # name of the proxy process, None: direct
+    url: str
+    keepalive: bool = True
+    rates: list[float] = field(default_factory=list)  # 2xx responses per second, one per round
+    p50: list[float] = field(default_factory=list)
+    p99: list[float] = field(default_factory=list)
+    other_cpu: list[float] = field(default_factory=list)
+    cpu_per_request: list[float] = field(default_factory=list)  # seconds of the proxy process's CPU
+    failures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        """The best round: on a machine shared with other jobs, interference only ever lowers a figure."""
+        return max(self.rates, default=0.0)
+
+    @property
+    def best(self) -> int:
+        return self.rates.index(self.rps)
+
+    @property
+    def cpu(self) -> float:
+        """Proxy CPU per request, least disturbed round (seconds; nan for direct)."""
+        return min(self.cpu_per_request, default=float("nan"))
+
+
+def workloads(origin: harness.Proc) -> list[Workload]:
+    http, https = origin.port, origin.port2
+    return [
+        Workload("1", "direct HTTPS", None, f"https://127.0.0.1:{https}/"),
+        Workload("1h", "direct HTTP", None, f"http://127.0.0.1:{http}/"),
+        Workload("2", "mitmdump HTTPS intercepted", "mitmdump", f"https://127.0.0.1:{https}/"),
+        Workload("2r", "bare runner HTTPS intercepted", "bare-runner", f"https://127.0.0.1:{https}/"),
+        Workload("3", "gonogo HTTPS covered", "gonogo", f"https://{COVERED}:{https}/"),
+        Workload("4", "gonogo HTTPS passthrough", "gonogo", f"https://{UNCOVERED}:{https}/"),
+        Workload("5m", "mitmdump HTTP", "mitmdump", f"http://127.0.0.1:{http}/"),
+        Workload("5r", "bare runner HTTP", "bare-runner", f"http://127.0.0.1:{http}/"),
+        Workload("5g", "gonogo HTTP covered", "gonogo", f"http://{COVERED}:{http}/"),
+        Workload("6h", "squid HTTP", "squid", f"http://{COVERED}:{http}/"),
+        Workload("6c", "squid CONNECT", "squid", f"https://{COVERED}:{https}/"),
+        Workload("1n", "direct HTTPS", None, f"https://127.0.0.1:{https}/", keepalive=False),
+        Workload("2n", "mitmdump HTTPS intercepted", "mitmdump", f"https://127.0.0.1:{https}/", keepalive=False),
+        Workload("3n", "gonogo HTTPS covered", "gonogo", f"https://{COVERED}:{https}/", keepalive=False),
+        Workload("4n", "gonogo HTTPS passthrough", "gonogo", f"https://{UNCOVERED}:{https}/", keepalive=False),
+        Workload("6n", "squid CONNECT", "squid", f"https://{COVERED}:{https}/", keepalive=False),
+    ]
+
+
+def hey(url: str, proxy_port: int | None, seconds: float, concurrency: int, keepalive: bool) -> dict:
+    """One time-boxed `hey` run; its summary parsed (2xx count, elapsed, p50/p99 s, failures)."""
+    cmd = ["hey", "-z", f"{seconds}s", "-c", str(concurrency), "-t", "10"]
+    if proxy_port:
+        cmd += ["-x", f"http://127.0.0.1:{proxy_port}"]
+    if not keepalive:
+        cmd.append("-disable-keepalive")
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    total = re.search(r"Total:\s+([\d.]+) secs", out)
+    codes = {int(c): int(n) for c, n in re.findall(r"\[(\d+)\]\s+(\d+) responses", out)}
+    failures = {f"HTTP {c}": n for c, n in codes.items() if c != 200}
+    for n, what in re.findall(r"\[(\d+)\]\s+(.+)", out.partition("Error distribution:")[2]):
+        what = re.sub(r"\d+", "N", what)[-90:]
+        failures[what] = failures.get(what, 0) + int(n)
+    pct = dict(re.findall(r"(\d+)%+ in ([\d.]+) secs", out))
+    return {"ok": codes.get(200, 0), "seconds": float(total.group(1)) if total else seconds,
+            "p50": float(pct.get("50", "nan")), "p99": float(pct.get("99", "nan")), "failures": failures}
+
+
+def run(args: argparse.Namespace) -> int:
+    for tool in ("hey", "squid"):
+        if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
+            print(f"{tool} is not installed: run `make bench-proxy` (apt-get install hey squid nginx-light)")
+            return 2
+    print(f"machine: {harness.machine()}")
+    work = Path(tempfile.mkdtemp(prefix="gonogo-bench-"))
+    try:
+        measure(args, work)
+    finally:
+        if args.keep:
+            print(f"work directory (kept): {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def measure(args: argparse.Namespace, work: Path) -> None:
+    with harness.Procs(work) as procs:
+        origin, origin_kind = procs.origin(args.origin)
+        policy = harness.adapted_policy(work)
+        proxies = {"mitmdump": procs.mitmdump(), "bare-runner": procs.bare_runner(), "gonogo": procs.gonogo(policy)}
+        proxies["squid"], squid_version = procs.squid()
+        mitmdump_version = subprocess.run([str(harness.BIN / "mitmdump"), "--version"], capture_output=True,
+                                          text=True).stdout.split("\n")[0]
+        print(f"origin: {origin_kind} on 127.0.0.1\nclient: hey -c {args.concurrency}; {mitmdump_version}; "
+              f"{squid_version}; gonogo: {proxies['gonogo'].popen.args[0]} run "  # type: ignore[index]
+              f"(example policy, work hours all day: the time-box rule decides {COVERED}; SQLite ledger)")
+        loads = workloads(origin)
+        total = len(loads) * (args.warmup + args.rounds * args.seconds)
+        print(f"{len(loads)} workloads x {args.rounds} rounds x {args.seconds:g} s (+{args.warmup:g} s warm-up): "
+              f"about {total / 60:.1f} minutes\n", flush=True)
+        meter = harness.CpuMeter([origin.pid, *(p.pid for p in proxies.values())])
+        for load in loads:  # warm-up: certificates minted, connections pooled, caches filled
+            hey(load.url, proxies[load.proxy].port if load.proxy else None, args.warmup, args.concurrency,
+                load.keepalive)
+        for r in range(args.rounds):
+            for load in loads[r % len(loads):] + loads[:r % len(loads)]:
+                proxy = proxies[load.proxy] if load.proxy else None
+                started, cpu = meter.start(), proxy.cpu_seconds() if proxy else 0.0
+                res = hey(load.url, proxy.port if proxy else None, args.seconds, args.concurrency, load.keepalive)
+                load.other_cpu.append(meter.other(started))
+                if proxy and res["ok"]:
+                    load.cpu_per_request.append((proxy.cpu_seconds() - cpu) / res["ok"])
+                load.rates.append(res["ok"] / res["seconds"] if res["seconds"] else 0.0)
+                load.p50.append(res["p50"])
+                load.p99.append(res["p99"])
+                for what, n in res["failures"].items():
+                    load.failures[what] = load.failures.get(what, 0) + n
+            print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+        exposition = harness.scrape(proxies["gonogo"].port2)
+        peaks = {name: p.peak_mb() for name, p in (("origin", origin), *proxies.items())}
+        with sqlite3.connect(f"file:{work / 'gonogo' / 'gonogo.db'}?mode=ro", uri=True) as db:
+            ledger_minutes = db.execute("SELECT count(*) FROM minutes").fetchone()[0]
+        report(loads, peaks, exposition, ledger_minutes, args.detail)
+
+
+def report(loads: list[Workload], peaks: dict[str, float], exposition: str, ledger_minutes: int,
+           detail: bool = False) -> None:
+    by = {w.key: w for w in loads}
+    print(f"{'':3} {'workload':30} {'conn':10} {'req/s':>7} {'median':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'CPU us/req':>10} {'peak RSS MB':>12} {'other CPU':>9}")
+    for w in loads:
+        peak = f"{peaks[w.proxy]:.0f}" if w.proxy else f"{peaks['origin']:.0f} origin"
+        cpu = f"{w.cpu * 1e6:.0f}" if w.cpu_per_request else "-"
+        print(f"{w.key:3} {w.label:30} {'keep-alive' if w.keepalive else 'new conn':10} {w.rps:7.0f} "
+              f"{statistics.median(w.rates):7.0f} {w.p50[w.best] * 1000:7.1f} {w.p99[w.best] * 1000:7.1f} "
+              f"{cpu:>10} {peak:>12} {statistics.mean(w.other_cpu) * 100:8.0f}%")
+    if detail:
+        print("\nreq/s of each round (in the order run):")
+        for w in loads:
+            print(f"  {w.key:3} {w.label:30} " + " ".join(f"{x:7.0f}" for x in w.rates))
+    for w in loads:
+        for what, n in w.failures.items():
+            print(f"  !! {w.key} {w.label}: {n} x {what}")
+
+    def ratios(a: str, b: str) -> list[float]:
+        return [x / y for x, y in zip(by[a].rates, by[b].rates, strict=True) if y]
+
+    goals = {(a, b): goal for a, b, goal in TARGETS}
+    print("\nratios of requests/s: median of the rounds [lowest - highest]")
+    for name, a, b in (("3/2   gonogo covered / bare mitmdump, HTTPS", "3", "2"),
+                       ("3/2r  gonogo covered / bare runner (the addon alone), HTTPS", "3", "2r"),
+                       ("4/2   gonogo passthrough / mitmdump intercepted", "4", "2"),
+                       ("5g/5m gonogo / bare mitmdump, plain HTTP", "5g", "5m"),
+                       ("5g/5r gonogo / bare runner, plain HTTP", "5g", "5r"),
+                       ("3/6c  gonogo covered HTTPS / squid CONNECT", "3", "6c"),
+                       ("5g/6h gonogo / squid, plain HTTP", "5g", "6h"),
+                       ("4/6c  gonogo passthrough / squid CONNECT", "4", "6c"),
+                       ("3n/2n new connections: gonogo covered / mitmdump", "3n", "2n"),
+                       ("4n/2n new connections: gonogo passthrough / mitmdump", "4n", "2n")):
+        each, goal = ratios(a, b), goals.get((a, b))
+        value = statistics.median(each) if each else 0.0
+        verdict = f"{'PASS' if value >= goal else 'MISS'} (target >= {goal:g})" if goal else ""
+        span = f"[{min(each):.2f} - {max(each):.2f}]" if each else ""
+        print(f"  {name:60} {value:6.2f} {span:15} {verdict}")
+    def cpu(key: str) -> float:
+        return by[key].cpu * 1e6
+
+    print("\nproxy CPU per request, least disturbed round (req/s follows 1/CPU: the proxy's one core is the "
+          "bottleneck)")
+    for name, a, b in (("gonogo covered vs bare mitmdump, HTTPS", "3", "2"),
+                       ("gonogo covered vs bare runner (the addon alone), HTTPS", "3", "2r"),
+                       ("gonogo vs bare runner (the addon alone), plain HTTP", "5g", "5r")):
+        print(f"  {name:60} {cpu(a):5.0f} vs {cpu(b):5.0f} us: {cpu(a) - cpu(b):+5.0f} us")
+    decided = harness.sample_sum(exposition, "gonogo_requests_total")
+    timeboxed = harness.sample_sum(exposition, "gonogo_requests_total",
+                                   lambda labels: 'rule="social time-box"' in labels and 'decision="allow"' in labels)
+    passed = harness.sample_sum(exposition, "gonogo_passthrough_connections_total")
+    print(f"\ngonogo decided {decided:.0f} requests ({timeboxed:.0f} allowed by the time-box rule), passed "
+          f"{passed:.0f} connections through; the ledger holds {ledger_minutes} counted minute(s)")
+    if decided and timeboxed < decided * 0.99:
+        print("  !! not every covered request was decided by the time-box rule: the figures are not comparable")
+    busy = statistics.mean(x for w in loads for x in w.other_cpu)
+    if busy > 0.1:
+        print(f"  !! other processes used {busy * 100:.0f}% of the machine on average: expect noisy figures")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="about one minute: 2 rounds of 1.5 s")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per workload and round")
+    parser.add_argument("--warmup", type=float, default=0.5, help="per workload, before the first round")
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--origin", choices=["nginx", "python"], default="nginx",
+                        help="nginx when installed (else the Python origin), or force the Python origin")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, configs, ledger)")
+    parser.add_argument("--detail", action="store_true", help="also print the req/s of every round")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.seconds, args.warmup = 2, 1.5, 0.3
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: every started process is ended
+    started = time.monotonic()
+    code = run(args)
+    print(f"\n(total {time.monotonic() - started:.0f} s)")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
