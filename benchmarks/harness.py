@@ -9,8 +9,6 @@ process is ended by the `Procs` that started it (by its own pid), whatever happe
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import ipaddress
 import os
 import re
 import shutil
@@ -24,12 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.support.proxy import make_cert as test_origin_cert  # noqa: E402
+
 EXAMPLE = ROOT / "policies" / "example.yaml"
 BIN = Path(sys.executable).parent
 COVERED = "facebook.com"  # category social: the time-box rule decides (and charges) it
@@ -98,21 +94,7 @@ def adapted_policy(directory: Path) -> Path:
 
 def make_cert(directory: Path, names: tuple[str, ...] = ORIGIN_NAMES) -> tuple[Path, Path]:
     """A self-signed certificate for the origin (clients and proxies run with verification off)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gonogo benchmark origin")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([*(x509.DNSName(n) for n in names),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "origin-cert.pem", directory / "origin-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
+    return test_origin_cert(directory, names)
 
 
 @dataclass

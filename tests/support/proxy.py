@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import http.server
+import ipaddress
 import os
 import queue
 import re
@@ -51,6 +52,7 @@ def make_cert(directory: Path, names: tuple[str, ...] = TEST_NAMES) -> tuple[Pat
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gonogo test origin")])
     now = dt.datetime.now(dt.UTC)
     sans = [x509.DNSName(n) for n in names] + [x509.DNSName("*." + n) for n in names]
+    sans.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=2))
