@@ -238,6 +238,16 @@ class Gonogo:
 
     # -- requests -----------------------------------------------------------------------------
     async def request(self, flow: http.HTTPFlow) -> None:
+        try:
+            await self._request(flow)
+        except Exception:
+            # mitmproxy would log the error and forward the request: an enforcing gateway fails closed instead
+            log.exception(f"gonogo: could not decide a request to {flow.request.host}; refusing it")
+            flow.response = http.Response.make(
+                503, b"The gateway could not decide this request. Try again; if it persists, tell IT.\n",
+                {"content-type": "text/plain; charset=utf-8", "cache-control": "no-store"})
+
+    async def _request(self, flow: http.HTTPFlow) -> None:
         if self.policy is None or self.decider is None or self.responder is None:
             return
         policy = self.policy
