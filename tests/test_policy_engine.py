@@ -485,3 +485,17 @@ def test_engine_agrees_with_the_reference_model(example: Policy, rich: Policy, d
     expected = reference(policy, who, request, moment, usage)
     assert evaluate(policy, who, request, moment, usage) == expected
     assert evaluate(policy, who, request, moment, usage, []) == expected
+
+
+def test_the_core_imports_no_proxy_store_or_metrics_library() -> None:
+    """`policy/` must stay pure so `explain` and the tests decide exactly as the proxy does, without one."""
+    import subprocess
+    import sys
+
+    code = ("import sys, datetime as dt; from proxy_addons.policy import *; "
+            "p = load_policy(sys.argv[1]); evaluate(p, Who('u'), Request.from_url('https://x.com'), "
+            "dt.datetime.now(dt.UTC)); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mitmproxy', 'redis', 'prometheus_client')))")
+    done = subprocess.run([sys.executable, "-c", code, str(EXAMPLE_POLICY)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
