@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from proxy_addons.usage.sqlite import SqliteLedger
-from tests.support.proxy import Gonogo, Origin, trust, tunnel_certificate
+from tests.support.proxy import GONOGO, Gonogo, Origin, trust, tunnel_certificate
 
 POLICY = """\
 version: 1
@@ -313,3 +313,19 @@ def test_http2_requests_are_decided_on_their_own_host(proxy: Gonogo, origin: Ori
     assert status == "2 403" and "no linkedin" in body
     status, body = curl("facebook.test", "/h2")
     assert status == "2 200" and "hello to facebook.test/h2" in body
+
+
+def test_quota_command_sees_what_the_proxy_counted(proxy: Gonogo, origin: Origin) -> None:
+    with client(proxy, origin, "ursula") as c:
+        assert c.get(url(origin, "facebook.test")).headers["x-gonogo-minutes-left"] == "1"
+
+    def quota(*args: str) -> dict | list:
+        done = subprocess.run([str(GONOGO), "quota", *args, "--policy", str(proxy.policy), "--state", proxy.state,
+                               "--json"], capture_output=True, text=True, timeout=60, check=True)
+        return json.loads(done.stdout)
+
+    (shown,) = quota("show", "--user", "ursula")
+    assert (shown["budget"], shown["used"], shown["limit"]) == ("social time-box", 1, 2)
+    granted = quota("grant", "--user", "ursula", "--rule", "social time-box", "--minutes", "5")
+    assert granted["extra"] == 5 and granted["left"] == 6
+    assert quota("show", "--user", "nobody-else")[0]["used"] == 0

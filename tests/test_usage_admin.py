@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from proxy_addons.identity import Person
 from proxy_addons.policy import load_policy, period_of
 from proxy_addons.usage import open_store, period_ttl
 from tests.conftest import EXAMPLE_POLICY, ROOT
@@ -65,7 +66,7 @@ def spend(state: str, user: str, minutes: int) -> None:
     async def main() -> None:
         ledger = open_store(state)
         for m in range(first, first + minutes):
-            await ledger.charge(user, BUDGET, period, m, 30, period_ttl(resets_at, now))
+            await ledger.charge(Person(user, None).key, BUDGET, period, m, 30, period_ttl(resets_at, now))
         await ledger.close()
 
     asyncio.run(main())

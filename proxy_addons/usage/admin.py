@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from proxy_addons.policy import Policy, PolicyError, load_policy, period_of
 from proxy_addons.policy.model import Quota
 
+from ..identity import Person
 from . import DEFAULT_STATE, open_store
 from .ledger import Ledger, LedgerUnavailable, period_ttl
 
@@ -47,9 +48,9 @@ class QuotaCommandError(Exception):
     """A mistake in the command line (unknown rule, rule without quota): reported as one line, exit 2."""
 
 
-def budgets_for(policy: Policy, user: str, rule: str | None = None) -> dict[str, tuple[Quota, tuple[str, ...]]]:
-    """Budget -> (quota, names of its rules) for the time-box rules that apply to `user` by name
-    (or just the budget of `rule`, whoever it applies to)."""
+def budgets_for(policy: Policy, person: Person, rule: str | None = None) -> dict[str, tuple[Quota, tuple[str, ...]]]:
+    """Budget -> (quota, names of its rules) for the time-box rules that apply to `person` by name or
+    address (or just the budget of `rule`, whoever it applies to)."""
     if rule is not None:
         found = policy.rule(rule)
         if found is None:
@@ -59,7 +60,7 @@ def budgets_for(policy: Policy, user: str, rule: str | None = None) -> dict[str,
         pool = found.quota.pool
         return {pool: (policy.budgets.get(pool, found.quota),
                        tuple(r.name for r in policy.rules if r.quota and r.quota.pool == pool))}
-    groups = set(policy.groups_of(user))
+    groups = set(policy.groups_of(person.user, person.ip))
     result: dict[str, tuple[Quota, tuple[str, ...]]] = {}
     for r in policy.rules:
         if r.quota is None or (r.groups is not None and r.groups.isdisjoint(groups)):
@@ -69,29 +70,31 @@ def budgets_for(policy: Policy, user: str, rule: str | None = None) -> dict[str,
     return result
 
 
-async def show(ledger: Ledger, policy: Policy, user: str, now: dt.datetime, rule: str | None = None
+async def show(ledger: Ledger, policy: Policy, person: Person, now: dt.datetime, rule: str | None = None
                ) -> list[BudgetView]:
     views = []
     minute = int(now.timestamp() // 60)
-    for budget, (quota, rules) in budgets_for(policy, user, rule).items():
+    for budget, (quota, rules) in budgets_for(policy, person, rule).items():
         period, resets_at = period_of(quota, now, policy)
-        b = await ledger.balance(user, budget, period, minute)
+        b = await ledger.balance(person.key, budget, period, minute)
         views.append(BudgetView(budget, rules, quota.per, period, b.used, quota.minutes, b.extra, resets_at))
     return views
 
 
-async def grant(ledger: Ledger, policy: Policy, user: str, rule: str, minutes: int, now: dt.datetime) -> BudgetView:
-    ((budget, (quota, _)),) = budgets_for(policy, user, rule).items()
+async def grant(ledger: Ledger, policy: Policy, person: Person, rule: str, minutes: int,
+                now: dt.datetime) -> BudgetView:
+    ((budget, (quota, _)),) = budgets_for(policy, person, rule).items()
     period, resets_at = period_of(quota, now, policy)
-    await ledger.grant(user, budget, period, minutes, period_ttl(resets_at, now))
-    (view,) = await show(ledger, policy, user, now, rule)
+    await ledger.grant(person.key, budget, period, minutes, period_ttl(resets_at, now))
+    (view,) = await show(ledger, policy, person, now, rule)
     return view
 
 
-async def reset(ledger: Ledger, policy: Policy, user: str, now: dt.datetime, rule: str | None = None) -> list[str]:
+async def reset(ledger: Ledger, policy: Policy, person: Person, now: dt.datetime,
+                rule: str | None = None) -> list[str]:
     done = []
-    for budget, (quota, _) in budgets_for(policy, user, rule).items():
-        await ledger.reset(user, budget, period_of(quota, now, policy)[0])
+    for budget, (quota, _) in budgets_for(policy, person, rule).items():
+        await ledger.reset(person.key, budget, period_of(quota, now, policy)[0])
         done.append(budget)
     return done
 
@@ -112,24 +115,27 @@ def _print(views: list[BudgetView], as_json: bool, user: str) -> None:
 
 
 async def _run(args: argparse.Namespace, policy: Policy, now: dt.datetime) -> int:
+    # the proxy keeps budgets per user name, or per address for people without one: the same key here
+    person = Person(args.user or None, args.ip)
+    who = args.user or args.ip
     ledger = open_store(args.state)
     try:
         if args.quota_command == "show":
-            _print(await show(ledger, policy, args.user, now, args.rule), args.json, args.user)
+            _print(await show(ledger, policy, person, now, args.rule), args.json, who)
         elif args.quota_command == "grant":
-            view = await grant(ledger, policy, args.user, args.rule, args.minutes, now)
+            view = await grant(ledger, policy, person, args.rule, args.minutes, now)
             if args.json:
                 print(json.dumps(view.to_json(), indent=2))
             else:
-                print(f"{args.user}: {view.extra} extra minutes on budget '{view.budget}' until "
+                print(f"{who}: {view.extra} extra minutes on budget '{view.budget}' until "
                       f"{view.resets_at:%Y-%m-%d %H:%M %Z}")
-                _print([view], False, args.user)
+                _print([view], False, who)
         else:
-            budgets = await reset(ledger, policy, args.user, now, args.rule)
+            budgets = await reset(ledger, policy, person, now, args.rule)
             if args.json:
                 print(json.dumps({"reset": budgets}))
                 return 0
-            print(f"{args.user}: reset {', '.join(repr(b) for b in budgets) or 'nothing (no time budget applies)'}")
+            print(f"{who}: reset {', '.join(repr(b) for b in budgets) or 'nothing (no time budget applies)'}")
     finally:
         await ledger.close()
     return 0
@@ -174,7 +180,9 @@ def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
         p.add_argument("--state", default=DEFAULT_STATE,
                        help=f"the store, as for `gonogo run`: sqlite:PATH or redis://HOST:PORT/DB "
                             f"(default {DEFAULT_STATE})")
-        p.add_argument("--user", required=True, help="the person, as the proxy names them")
+        who = p.add_mutually_exclusive_group(required=True)
+        who.add_argument("--user", help="the person, as the proxy names them (proxyauth or trusted header)")
+        who.add_argument("--ip", help="a client the proxy knows by address only (no user name)")
         p.add_argument("--rule", required=rule_required,
                        help="a time-box rule: its budget only" + ("" if rule_required else " (default: all)"))
         p.add_argument("--at", help=argparse.SUPPRESS)  # another moment than now (tests, explaining a past day)
