@@ -102,8 +102,10 @@ class Gonogo:
             log.info("gonogo: setting connection_strategy=lazy so blocked hosts are never contacted")
             ctx.options.update(connection_strategy="lazy")
         assert self.policy is not None
-        self.ledger = open_ledger(ctx.options.gonogo_state, unavailable=ctx.options.gonogo_ledger_unavailable)
+        self.ledger = open_ledger(ctx.options.gonogo_state, unavailable=ctx.options.gonogo_ledger_unavailable,
+                                  journal=self._state_dir)
         self._wire_ledger_metrics(self.ledger)
+        self.ledger.start()
         key = continuelink.load_key(self._state_dir / "continue.key")
         self.audit = AuditLog(self._state_dir / "audit", self.policy.privacy, self._state_dir / "audit.key")
         self.decider = Decider(self.ledger, self.metrics, ctx.options.gonogo_ledger_unavailable, self._audit)

@@ -179,3 +179,25 @@ def test_redis_outage_with_ledger_unavailable_block(tmp_path: Path, policy: Path
         assert uncovered.status_code == 200  # only time-boxed traffic depends on the ledger
     finally:
         proxy.stop()
+
+
+def test_minutes_counted_during_an_outage_survive_a_kill_of_the_proxy(tmp_path: Path, policy: Path,
+                                                                      origin: Origin, redis: RedisServer) -> None:
+    proxy = Gonogo(tmp_path, policy, "--set", "proxyauth=any", state=redis.url).start()
+    restarted = RedisServer(redis.dir, port=redis.port)
+    again = Gonogo(tmp_path, policy, "--set", "proxyauth=any", state=redis.url)
+    try:
+        assert get(proxy, origin, "vera").status_code == 200  # the store is up: counted there
+        redis.stop()
+        during = get(proxy, origin, "walt")  # counted locally, and journalled
+        assert during.status_code == 200 and during.headers["x-gonogo-minutes-left"] == "2"
+        proxy.stop(signal.SIGKILL)  # a double fault: the proxy dies before the store returns
+        restarted.start()
+        again.start()
+        again.wait_for("will be handed to the store")
+        again.wait_for("quota ledger available again")
+        assert used(redis.url, "user:walt") == 1
+        assert used(redis.url, "user:vera") == 1
+    finally:
+        again.stop()
+        restarted.stop()

@@ -133,3 +133,17 @@ def test_a_store_that_never_answers_still_gets_answers() -> None:
         await ledger.close()  # stops the probe
 
     run(main())
+
+
+def test_journals_are_one_per_live_process_and_orphans_are_taken_over(tmp_path: Path) -> None:
+    from proxy_addons.usage.resilient import Journal
+
+    first, second = Journal(tmp_path), Journal(tmp_path)
+    assert first.path != second.path  # two proxies sharing a state directory never share a journal
+    first.append(kind="minute", user="user:a", budget="b", period="p", minute=1, expires=2e9)
+    first.close()  # as if its proxy was killed
+    third = Journal(tmp_path)
+    assert third.path == first.path and third.entries()[0]["user"] == "user:a"
+    third.clear()
+    assert third.entries() == []
+    assert Journal(tmp_path).path not in (second.path, third.path)  # a fourth takes a free slot

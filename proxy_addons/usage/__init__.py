@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .ledger import TTL_MARGIN_SECONDS, Balance, Charge, Ledger, LedgerUnavailable, period_ttl
 from .memory import MemoryLedger
 from .resilient import UNAVAILABLE_CHOICES, ResilientLedger
@@ -36,12 +38,14 @@ def open_store(state: str | None = None) -> Ledger:
     raise ValueError(f"--state must be sqlite:PATH or redis://HOST:PORT/DB (rediss://, valkey://), not {state!r}")
 
 
-def open_ledger(state: str | None = None, *, unavailable: str = "allow") -> ResilientLedger:
+def open_ledger(state: str | None = None, *, unavailable: str = "allow",
+                journal: Path | None = None) -> ResilientLedger:
     """The ledger the proxy uses: the store named by `state`, wrapped so an outage of the store never
-    fails a request (see `ResilientLedger`; `unavailable` is the policy's `ledger_unavailable`)."""
+    fails a request (see `ResilientLedger`; `unavailable` is the policy's `ledger_unavailable`; `journal` is
+    the directory where minutes counted during an outage are kept until the store has them)."""
     if unavailable not in UNAVAILABLE_CHOICES:
         raise ValueError(f"ledger_unavailable must be allow or block, not {unavailable!r}")
-    return ResilientLedger(open_store(state), unavailable=unavailable)
+    return ResilientLedger(open_store(state), unavailable=unavailable, journal=journal)
 
 
 __all__ = [

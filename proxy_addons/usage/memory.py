@@ -99,6 +99,15 @@ class MemoryLedger:
                 if until > now:
                     yield user, rule, until
 
+    def restore(self, key: Key, minutes: Iterable[int], expires: float) -> None:
+        """Put back minutes counted before a restart (from the resilient ledger's journal)."""
+        p = self._periods.setdefault(key, _Period())
+        p.minutes.update(minutes)
+        p.expires = max(p.expires, expires)
+
+    def restore_continue(self, user: str, rule: str, until: float) -> None:
+        self._continues.setdefault(user, {})[rule] = until
+
     def forget(self, key: Key, minutes: Iterable[int]) -> None:
         """Drop minutes that reached the shared store; a period left empty (and without extra) goes."""
         p = self._periods.get(key)

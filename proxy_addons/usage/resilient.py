@@ -17,17 +17,22 @@ no request waits on the store: a background probe pings it every `retry_interval
 `charge`, `balance`, `continues` and `set_continue` never raise; `grant`, `reset` and `add_minutes` are
 administrative and raise `LedgerUnavailable` during an outage rather than pretend.
 
-Limits: the local ledger lives in memory, so minutes counted during an outage are lost if the proxy
-itself is killed before the store returns; two proxies in an outage each count on their own.
+Minutes and continues counted locally are also appended to a journal file (when one is given): a proxy
+killed during an outage hands them to the store when it next starts, so a double fault loses nothing.
+Two proxies in one outage each count on their own until the store returns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from .ledger import Balance, Charge, Ledger, LedgerUnavailable
 from .memory import Key, MemoryLedger
@@ -38,10 +43,52 @@ UNAVAILABLE_CHOICES = ("allow", "block")
 _KNOWN_MAX = 100_000  # last known figures per (user, budget, period); cleared when it grows past this
 
 
+class Journal:
+    """What was counted locally, one JSON line per minute or continue, appended with O_APPEND: a killed
+    process loses nothing it wrote (the kernel has it), and a torn last line is skipped on reading.
+
+    Several proxies may share a state directory (compose replicas, systemd instances): each takes the first
+    journal file no live process holds (an exclusive `flock`), so a journal left by a killed proxy is taken
+    over, and handed to the store, by the next one to start."""
+
+    def __init__(self, directory: Path, slots: int = 64) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for slot in range(slots):
+            path = directory / f"ledger-journal-{slot}.jsonl"
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.path, self._fd = path, fd
+            return
+        raise OSError(f"all {slots} ledger journals in {directory} are in use")
+
+    def entries(self) -> list[dict]:
+        found = []
+        for line in self.path.read_text("utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict):
+                    found.append(entry)
+        return found
+
+    def append(self, **entry: object) -> None:
+        os.write(self._fd, (json.dumps(entry) + "\n").encode())
+
+    def clear(self) -> None:
+        os.ftruncate(self._fd, 0)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
 class ResilientLedger:
     def __init__(self, store: Ledger, *, unavailable: str = "allow", retry_interval: float = 1.0,
                  on_error: Callable[[BaseException], None] | None = None,
-                 on_availability_change: Callable[[bool], None] | None = None) -> None:
+                 on_availability_change: Callable[[bool], None] | None = None,
+                 journal: Path | None = None) -> None:
         if unavailable not in UNAVAILABLE_CHOICES:
             raise ValueError(f"ledger_unavailable must be allow or block, not {unavailable!r}")
         self.store = store
@@ -55,6 +102,38 @@ class ResilientLedger:
         self._local = MemoryLedger()
         self._known: dict[Key, tuple[int, int, int | None]] = {}  # used, extra, last minute seen counted
         self._probe: asyncio.Task[None] | None = None
+        self._journal = Journal(journal) if journal is not None else None
+        self._restored = self._restore()
+
+    def _restore(self) -> int:
+        """Load what an earlier run counted during an outage and never handed over; the first call to the
+        ledger then starts the probe that replays it."""
+        if self._journal is None:
+            return 0
+        restored = 0
+        now = time.time()
+        for entry in self._journal.entries():
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                if entry["kind"] == "minute" and float(entry["expires"]) > now:
+                    key = (str(entry["user"]), str(entry["budget"]), str(entry["period"]))
+                    self._local.restore(key, [int(entry["minute"])], float(entry["expires"]))
+                    restored += 1
+                elif entry["kind"] == "continue" and float(entry["until"]) > now:
+                    self._local.restore_continue(str(entry["user"]), str(entry["rule"]), float(entry["until"]))
+        if restored:
+            log.warning("quota ledger: %d minutes counted during an earlier outage will be handed to the store",
+                        restored)
+        return restored
+
+    def start(self) -> None:
+        """Begin handing over what an earlier run journalled (call once the event loop runs; the first
+        charge does it too)."""
+        self._replay_restored()
+
+    def _replay_restored(self) -> None:
+        if self._restored and (self._probe is None or self._probe.done()):
+            self._restored = 0
+            self._probe = asyncio.get_running_loop().create_task(self._recover())
 
     @property
     def available(self) -> bool:
@@ -98,6 +177,8 @@ class ResilientLedger:
                 log.debug("quota ledger still unavailable: %s", e)
                 continue
             self._known.clear()  # figures from before the outage are stale now
+            if self._journal is not None:
+                self._journal.clear()  # everything in it reached the store (no await since the loop ended)
             self._available = True  # no await since the local ledger was found empty: nothing slips between
             log.warning("quota ledger available again; %d locally counted minutes reconciled", self.reconciled)
             self._notify(self.on_availability_change, True)
@@ -126,6 +207,7 @@ class ResilientLedger:
     async def charge(self, user: str, budget: str, period: str, minute: int, limit: int,
                      ttl_seconds: int) -> Charge:
         key = (user, budget, period)
+        self._replay_restored()
         if self._available:
             try:
                 c = await self.store.charge(user, budget, period, minute, limit, ttl_seconds)
@@ -141,6 +223,9 @@ class ResilientLedger:
         if self.unavailable == "block":
             return Charge(used + local.used, False, False, extra)
         c = await self._local.charge(user, budget, period, minute, limit + extra - used, ttl_seconds)
+        if c.new and self._journal is not None:
+            self._journal.append(kind="minute", user=user, budget=budget, period=period, minute=minute,
+                                 expires=time.time() + ttl_seconds)
         return Charge(used + c.used, c.counted, c.new, extra)
 
     async def balance(self, user: str, budget: str, period: str, minute: int) -> Balance:
@@ -162,8 +247,11 @@ class ResilientLedger:
         if self._available:
             try:
                 await self.store.set_continue(user, rule, until)
+                return
             except Exception as e:
                 self._failed(e)
+        if self._journal is not None:
+            self._journal.append(kind="continue", user=user, rule=rule, until=until)
 
     async def continues(self, user: str, now: float) -> dict[str, float]:
         if self._available:
@@ -204,4 +292,6 @@ class ResilientLedger:
             self._probe.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._probe
+        if self._journal is not None:
+            self._journal.close()
         await self.store.close()
