@@ -53,6 +53,7 @@ class Gonogo:
         self._resolve: dict[str, str] = {}
         self._dialled: dict[str, tuple[str, int]] = {}  # server connection id -> address before --resolve
         self.audit: AuditLog | None = None
+        self.fatal: str | None = None  # why the proxy stopped itself, for `gonogo run`'s exit status
 
     # -- mitmproxy life cycle ---------------------------------------------------------------
     def load(self, loader: Any) -> None:
@@ -113,7 +114,16 @@ class Gonogo:
                                    self._state_dir, self._audit)
         self.responder.policy_changed(self.policy)
         if ctx.options.gonogo_metrics_port >= 0:
-            self._metrics_server = self.metrics.serve(ctx.options.gonogo_metrics_host, ctx.options.gonogo_metrics_port)
+            try:
+                self._metrics_server = self.metrics.serve(ctx.options.gonogo_metrics_host,
+                                                          ctx.options.gonogo_metrics_port)
+            except OSError as exc:
+                # a gateway nobody can monitor or health-check should not pretend to be fine
+                self.fatal = (f"gonogo: cannot serve metrics on {ctx.options.gonogo_metrics_host}:"
+                              f"{ctx.options.gonogo_metrics_port}: {exc.strerror or exc}")
+                log.error(self.fatal)
+                ctx.master.shutdown()
+                return
             log.info(f"gonogo metrics at http://{ctx.options.gonogo_metrics_host}:{self._metrics_server.port}/metrics")
         self.watcher = PolicyWatcher(Path(ctx.options.gonogo_policy), self.policy, ctx.options.gonogo_reload_ms / 1000,
                                      on_good=self.install, on_bad=self.reload_failed)

@@ -70,7 +70,8 @@ async def _serve(args: argparse.Namespace) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port)
     master = DumpMaster(opts, with_termlog=True, with_dumper=not args.quiet)
-    master.addons.add(Gonogo())
+    gonogo = Gonogo()
+    master.addons.add(gonogo)
     try:
         opts.update(
             connection_strategy="lazy",
@@ -92,4 +93,4 @@ async def _serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, master.shutdown)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     await master.run()
-    return 0
+    return 1 if gonogo.fatal else 0

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -329,3 +330,17 @@ def test_quota_command_sees_what_the_proxy_counted(proxy: Gonogo, origin: Origin
     granted = quota("grant", "--user", "ursula", "--rule", "social time-box", "--minutes", "5")
     assert granted["extra"] == 5 and granted["left"] == 6
     assert quota("show", "--user", "nobody-else")[0]["used"] == 0
+
+
+def test_a_taken_metrics_port_stops_the_proxy_with_a_reason(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = Gonogo(tmp_path, policy).command()
+        command[command.index("--metrics-port") + 1] = str(port)
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"cannot serve metrics on 127.0.0.1:{port}" in done.stdout + done.stderr
