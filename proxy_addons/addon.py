@@ -98,6 +98,15 @@ class Gonogo:
             self._state_dir = Path(ctx.options.gonogo_state_dir or _default_state_dir(ctx.options.gonogo_state))
 
     async def running(self) -> None:
+        try:
+            await self._start()
+        except Exception as exc:
+            # mitmproxy would log this and keep proxying, unenforced: stop instead, and say why
+            self.fatal = f"gonogo: cannot start: {exc}"
+            log.exception(self.fatal)
+            ctx.master.shutdown()
+
+    async def _start(self) -> None:
         if ctx.options.connection_strategy != "lazy":
             # eager would dial a blocked host at CONNECT time; gonogo decides before any upstream contact
             log.info("gonogo: setting connection_strategy=lazy so blocked hosts are never contacted")

@@ -344,3 +344,13 @@ def test_a_taken_metrics_port_stops_the_proxy_with_a_reason(tmp_path: Path) -> N
         done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert f"cannot serve metrics on 127.0.0.1:{port}" in done.stdout + done.stderr
+
+
+def test_an_unusable_state_stops_the_proxy_with_a_reason(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    (tmp_path / "a-file").write_text("not a directory")
+    command = Gonogo(tmp_path, policy, state=f"sqlite:{tmp_path / 'a-file' / 'gonogo.db'}").command()
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "gonogo: cannot start:" in done.stdout + done.stderr
