@@ -21,13 +21,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-# Commands written by other owners: (module, function). Each module offers `add_<name>(subparsers)`.
+# Commands that live beside the code they drive: (module, function); each offers `add_<name>(subparsers)`.
 # They are imported only here, lazily, so a missing or broken module takes away its command only.
 OTHER_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("proxy_addons.runner", "add_run"),  # gonogo run    [lead]
-    ("proxy_addons.usage.admin", "add_quota"),  # gonogo quota  [helper B]
-    ("proxy_addons.audit", "add_audit"),  # gonogo audit  [helper E]
-    ("proxy_addons.ca", "add_ca"),  # gonogo ca     [helper G]
+    ("proxy_addons.runner", "add_run"),  # gonogo run
+    ("proxy_addons.usage.admin", "add_quota"),  # gonogo quota
+    ("proxy_addons.audit", "add_audit"),  # gonogo audit
+    ("proxy_addons.ca", "add_ca"),  # gonogo ca
 )
 
 
