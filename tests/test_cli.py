@@ -250,3 +250,11 @@ def test_missing_command_modules_are_simply_not_offered(monkeypatch: pytest.Monk
     assert set(commands) == {"check", "explain", "notice"}
     assert "missing_function" in (parser.epilog or "")
     assert cli.main(["check", str(EXAMPLE_POLICY)]) == 0
+
+
+def test_every_command_is_offered() -> None:
+    """A command whose module fails to import disappears from the CLI; CI must notice that."""
+    done = gonogo("--help")
+    for command in ("check", "explain", "notice", "run", "quota", "audit", "ca"):
+        assert re.search(rf"^\s+{command}\b", done.stdout, re.MULTILINE), (command, done.stdout)
+    assert "unavailable" not in done.stdout.lower()
