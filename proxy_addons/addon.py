@@ -274,13 +274,13 @@ class Gonogo:
         policy = self.policy
         req = flow.request
         hosts = _normalised([req.host, req.host_header])
-        if req.path.split("?")[0] in PAC_PATHS and (
-                self._addressed_to_proxy(flow) or ctx.options.gonogo_status_host in hosts):
+        to_proxy = self._addressed_to_proxy(flow)
+        if req.path.split("?")[0] in PAC_PATHS and (to_proxy or ctx.options.gonogo_status_host in hosts):
             # browsers fetch the PAC file before they use the proxy, so it needs no proxy authentication;
             # it names the proxy by the address this client reached it at
             ip, port = flow.client_conn.sockname[:2]
             own = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
-            if self._addressed_to_proxy(flow) and req.host_header:
+            if to_proxy and req.host_header:
                 own = req.host_header
             flow.response = await self.responder.pac(policy, own)
             return

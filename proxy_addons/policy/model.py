@@ -138,10 +138,6 @@ class Policy:
         self._category_tags = tuple(c.tag for c in self.categories.values())
         self._rule_category_tags = {r.index: tuple(f"c:{c}" for c in r.categories) for r in self.rules}
 
-    @property
-    def enforced_rules(self) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if not r.shadow)
-
     def groups_of(self, user: str | None, ip: str | None = None) -> tuple[str, ...]:
         """Groups of a person in file order (the first is the primary group). Remembered per
         (user, address): parsing an address and testing subnets costs more than the whole decision."""
