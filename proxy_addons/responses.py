@@ -18,6 +18,7 @@ from .pac import render_pac
 from .pages import block_page, block_text, dest_is_navigation, pick_language, status_page, warn_page
 from .policy import Decision, Policy, period_of
 from .usage import Ledger
+from .usage.admin import budgets_for
 
 _NO_STORE = {"cache-control": "no-store", "x-gonogo": "1"}
 
@@ -100,11 +101,9 @@ class Responder:
         groups = policy.groups_of(person.user, person.ip)
         rows = []
         minute = int(now.timestamp() // 60)
-        for name, quota in policy.budgets.items():
-            applies = any(r.quota is not None and r.quota.pool == name and not r.shadow
-                          and (r.groups is None or not r.groups.isdisjoint(groups)) for r in policy.rules)
-            if not applies:
-                continue
+        for name, (quota, rules) in budgets_for(policy, person).items():
+            if all(rule.shadow for rule in map(policy.rule, rules) if rule is not None):
+                continue  # a trial's budget is never spent: nothing to show
             period, resets_at = period_of(quota, now, policy)
             try:
                 balance = await self.ledger.balance(person.key, name, period, minute)
