@@ -412,7 +412,7 @@ async def _serve_origin(cert: str, key: str, http_port: int, https_port: int) ->
 
 
 async def _bare_runner(port: int, confdir: str) -> None:
-    """proxy_addons/runner.py's `_serve`, minus the addon and its options."""
+    """proxy_addons/cli/run.py's `_serve`, minus the addon and its options."""
     import logging
     import signal
 

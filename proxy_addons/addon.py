@@ -22,15 +22,15 @@ if __package__ in (None, ""):  # loaded as `mitmdump -s proxy_addons/addon.py`
 from mitmproxy import ctx, exceptions, http, tls
 from mitmproxy.proxy import server_hooks
 
-from proxy_addons import continuelink
 from proxy_addons.audit import AuditLog
-from proxy_addons.decider import Decider
-from proxy_addons.identity import Person, client_ip, identify
+from proxy_addons.gateway import continuelink
+from proxy_addons.gateway.decider import Decider
+from proxy_addons.gateway.identity import client_ip, identify
+from proxy_addons.gateway.reloader import PolicyWatcher
+from proxy_addons.gateway.responses import Responder
 from proxy_addons.metrics import Metrics
-from proxy_addons.policy import BadHost, Decision, Policy, PolicyError, load_policy, normalize_host
+from proxy_addons.policy import BadHost, Decision, Policy, PolicyError, Who, load_policy, normalize_host
 from proxy_addons.policy.hosts import suffixes
-from proxy_addons.reloader import PolicyWatcher
-from proxy_addons.responses import Responder
 from proxy_addons.usage import ResilientLedger, open_ledger
 
 log = logging.getLogger("gonogo")
@@ -164,7 +164,7 @@ class Gonogo:
             await asyncio.to_thread(self.audit.close)
             self.audit = None
 
-    def _audit(self, event: str, policy: Policy, person: Person, decision: Decision, host: str) -> None:
+    def _audit(self, event: str, policy: Policy, person: Who, decision: Decision, host: str) -> None:
         if self.audit is not None:
             self.audit.record(decision, user=person.user or person.key, host=host, event=event)
 
@@ -320,7 +320,7 @@ class Gonogo:
             _close_connections(flow)
 
     # -- identity -----------------------------------------------------------------------------
-    def _flow_person(self, flow: http.HTTPFlow) -> Person:
+    def _flow_person(self, flow: http.HTTPFlow) -> Who:
         assert self.policy is not None
         auth = flow.metadata.get("proxyauth")
         header_name = self.policy.identity.trusted_header
@@ -331,7 +331,7 @@ class Gonogo:
             del flow.request.headers[header_name]  # the origin has no business knowing who the employee is
         return person
 
-    def _connection_person(self, client: Any) -> Person:
+    def _connection_person(self, client: Any) -> Who:
         assert self.policy is not None
         auth = ctx.master.addons.get("proxyauth")
         known = auth.authenticated.get(client) if auth is not None else None

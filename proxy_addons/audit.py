@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .continuelink import load_key
+from .gateway.continuelink import load_key
 from .policy import Decision
 from .policy.model import Privacy
 

@@ -102,7 +102,7 @@ class Metrics:
                                   registry=self._own)
         self._minutes = Counter(ACTIVE_MINUTES, "Active user-minutes: each person counts once per category and "
                                 "minute with at least one request.", ("group", "category"), registry=self._own)
-        self._exhausted = Counter(QUOTA_EXHAUSTED, "Person-periods that ran out of a time-box budget.",
+        self._exhausted = Counter(QUOTA_EXHAUSTED, "Who-periods that ran out of a time-box budget.",
                                   ("group", "category", "rule"), registry=self._own)
         self._continues = Counter(WARN_CONTINUES, "Warnings a person chose to continue past.",
                                   ("group", "category", "rule"), registry=self._own)

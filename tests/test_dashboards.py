@@ -8,13 +8,13 @@ import json
 import pytest
 import yaml
 
-from proxy_addons import dashboards as d
+from proxy_addons.tools import dashboards as d
 from tests.conftest import ROOT
 
 DASHBOARDS = ROOT / "dashboards"
 RECORDING = ROOT / "deploy" / "prometheus" / "rules" / "recording.yml"
 PROVISIONING = ROOT / "deploy" / "grafana" / "provisioning"
-REGENERATE = "python -m proxy_addons.dashboards --write dashboards/ --rules deploy/prometheus/rules/recording.yml"
+REGENERATE = "python -m proxy_addons.tools.dashboards --write dashboards/ --rules deploy/prometheus/rules/recording.yml"
 
 
 @pytest.mark.parametrize("name", sorted(d.BOARDS))

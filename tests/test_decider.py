@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client import CollectorRegistry
 
-from proxy_addons.decider import Decider
-from proxy_addons.identity import Person
+from proxy_addons.gateway.decider import Decider
 from proxy_addons.metrics import ACTIVE_MINUTES, Metrics
-from proxy_addons.policy import Decision, Policy, load_policy
+from proxy_addons.policy import Decision, Policy, Who, load_policy
 from proxy_addons.usage import MemoryLedger
 from proxy_addons.usage.ledger import Charge
 from proxy_addons.usage.sqlite import SqliteLedger
@@ -77,7 +76,7 @@ def minute_rows(tmp_path: Path) -> list[tuple[str, int]]:
 
 def test_one_store_call_per_person_budget_and_minute(tmp_path: Path, policy: Policy) -> None:
     decider, ledger, _, clock = make(tmp_path, policy)
-    people = [Person(name, "10.1.2.3") for name in ("dirk", "erik", "fenna")]
+    people = [Who(name, "10.1.2.3") for name in ("dirk", "erik", "fenna")]
 
     async def browse(seconds: list[float]) -> list[int]:
         used = []
@@ -107,7 +106,7 @@ def test_one_store_call_per_person_budget_and_minute(tmp_path: Path, policy: Pol
 
 def test_simultaneous_requests_share_one_charge(tmp_path: Path, policy: Policy) -> None:
     decider, ledger, _, _ = make(tmp_path, policy)
-    anna_ip = Person(None, "10.1.2.3")  # no user name: the address is the person
+    anna_ip = Who(None, "10.1.2.3")  # no user name: the address is the person
 
     async def run() -> list:
         try:
@@ -124,7 +123,7 @@ def test_simultaneous_requests_share_one_charge(tmp_path: Path, policy: Policy) 
 
 def test_a_failed_charge_leaves_the_waiting_requests_to_ask_the_store(tmp_path: Path, policy: Policy) -> None:
     decider, ledger, _, _ = make(tmp_path, policy, fail_first=1)
-    person = Person("dirk", None)
+    person = Who("dirk", None)
 
     async def run() -> list:
         try:
@@ -150,7 +149,7 @@ def test_an_active_minute_is_counted_once_per_person_category_and_minute(tmp_pat
                 clock.now = THURSDAY_10 + offset
                 for user in ("dirk", "erik"):
                     for host in ("facebook.com", "linkedin.com", "www.linkedin.com"):
-                        await decider.decide(policy, Person(user, None), [host], "GET", "/")
+                        await decider.decide(policy, Who(user, None), [host], "GET", "/")
         finally:
             await ledger.store.close()
 
@@ -204,8 +203,8 @@ def test_the_shortcut_decides_exactly_as_the_general_path(which: str, policy: Po
         (tmp_path / "policy.yaml").write_text(TWO_BUDGETS)
         policy = load_policy(tmp_path / "policy.yaml")
     rng = random.Random(6)
-    people = [Person(u, None) for u in ("anna", "ivo", "dirk", "erik")]
-    people += [Person(None, "10.20.1.1"), Person(None, None)]
+    people = [Who(u, None) for u in ("anna", "ivo", "dirk", "erik")]
+    people += [Who(None, "10.20.1.1"), Who(None, None)]
     hosts = [["facebook.com"], ["www.facebook.com"], ["instagram.com"], ["www.facebook.com", "facebook.com"],
              ["linkedin.com"], ["nu.nl"], ["tiktok.com"], ["example.org"], ["youtube.com"]]
     clock = Clock(dt.datetime(2026, 11, 26, 8, 0, tzinfo=ZoneInfo("Europe/Amsterdam")).timestamp())

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from proxy_addons import dashboards as d
+from proxy_addons.tools import dashboards as d
 from proxy_addons import metrics as m
 from tests.conftest import ROOT
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from proxy_addons.pac import render_pac
+from proxy_addons.gateway.pac import render_pac
 from proxy_addons.policy import load_policy, load_text, normalize_host
 from tests.conftest import EXAMPLE_POLICY
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from proxy_addons.identity import Person
-from proxy_addons.policy import load_policy, period_of
+from proxy_addons.policy import Who, load_policy, period_of
 from proxy_addons.usage import open_store, period_ttl
 from tests.conftest import EXAMPLE_POLICY, ROOT
 from tests.support.redis import RedisServer, free_port, redis_server  # noqa: F401 (fixture)
@@ -66,7 +65,7 @@ def spend(state: str, user: str, minutes: int) -> None:
     async def main() -> None:
         ledger = open_store(state)
         for m in range(first, first + minutes):
-            await ledger.charge(Person(user, None).key, BUDGET, period, m, 30, period_ttl(resets_at, now))
+            await ledger.charge(Who(user, None).key, BUDGET, period, m, 30, period_ttl(resets_at, now))
         await ledger.close()
 
     asyncio.run(main())

@@ -26,8 +26,17 @@ from .model import Policy, Quota, Rule
 
 @dataclass(frozen=True, slots=True)
 class Who:
+    """Who is asking: a user name when the proxy knows one, and the client address."""
+
     user: str | None = None
     ip: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Ledger key: the user name, or the address for people without one."""
+        if self.user:
+            return f"user:{self.user}"
+        return f"ip:{self.ip or 'unknown'}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from .identity import Person
-from .metrics import Metrics
-from .policy import NO_USAGE, BudgetUsage, Decision, Policy, QuotaState, Request, Usage, Who, evaluate
-from .usage import Charge, Ledger, period_ttl
+from ..metrics import Metrics
+from ..policy import NO_USAGE, BudgetUsage, Decision, Policy, QuotaState, Request, Usage, Who, evaluate
+from ..usage import Charge, Ledger, period_ttl
 
 log = logging.getLogger("gonogo")
 
@@ -37,7 +36,7 @@ def severity(decision: Decision) -> int:
 
 class Decider:
     def __init__(self, ledger: Ledger, metrics: Metrics, unavailable: str = "allow",
-                 on_event: Callable[[str, Policy, Person, Decision, str], None] | None = None,
+                 on_event: Callable[[str, Policy, Who, Decision, str], None] | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.ledger = ledger
         self.metrics = metrics
@@ -51,16 +50,16 @@ class Decider:
         self._active_minute = -1
         self._active: set[tuple[str, str]] = set()  # (person, category) reported active in _active_minute
 
-    def peek(self, policy: Policy, person: Person, host: str) -> Decision:
+    def peek(self, policy: Policy, person: Who, host: str) -> Decision:
         """The decision without usage (no ledger): enough to know a host is blocked outright."""
         now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
-        return evaluate(policy, Who(person.user, person.ip), Request(host), now)
+        return evaluate(policy, person, Request(host), now)
 
-    async def decide(self, policy: Policy, person: Person, hosts: list[str], method: str,
+    async def decide(self, policy: Policy, person: Who, hosts: list[str], method: str,
                      path: str) -> tuple[Decision, str]:
         started = time.perf_counter()
         now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
-        who = Who(person.user, person.ip)
+        who = person
         groups = policy.groups_of(person.user, person.ip)
         decision = self._counted_minute(policy, person, who, groups, hosts, method, path, now)
         if decision is not None:
@@ -85,7 +84,7 @@ class Decider:
                     reason="the time budget cannot be checked right now (quota ledger unreachable)")
         return self._settle(policy, person, groups, decision, host, started, now)
 
-    def _counted_minute(self, policy: Policy, person: Person, who: Who, groups: tuple[str, ...], hosts: list[str],
+    def _counted_minute(self, policy: Policy, person: Who, who: Who, groups: tuple[str, ...], hosts: list[str],
                         method: str, path: str, now: dt.datetime) -> Decision | None:
         """The decision of a request in a minute already counted for this person, in one evaluation, or None.
 
@@ -106,7 +105,7 @@ class Decider:
             return found
         return None
 
-    def _settle(self, policy: Policy, person: Person, groups: tuple[str, ...], decision: Decision, host: str,
+    def _settle(self, policy: Policy, person: Who, groups: tuple[str, ...], decision: Decision, host: str,
                 started: float, now: dt.datetime) -> tuple[Decision, str]:
         """Metrics and audit of a decision."""
         label = self.metrics.group_label(groups, person.key)
@@ -134,11 +133,11 @@ class Decider:
             self._active.add(key)
             self.metrics.active_minute(label, category, person_key, minute)
 
-    def _event(self, event: str, policy: Policy, person: Person, decision: Decision, host: str) -> None:
+    def _event(self, event: str, policy: Policy, person: Who, decision: Decision, host: str) -> None:
         if self.on_event is not None:
             self.on_event(event, policy, person, decision, host)
 
-    async def _continues(self, person: Person, now: dt.datetime) -> dict[str, dt.datetime]:
+    async def _continues(self, person: Who, now: dt.datetime) -> dict[str, dt.datetime]:
         try:
             found = await self.ledger.continues(person.key, now.timestamp())
         except Exception:  # the ledger must never break a request; the warning simply shows again
@@ -154,7 +153,7 @@ class Decider:
         budgets[quota.budget] = _budget_usage(quota, charge)
         self._counted[person_key] = (quota.minute, Usage(budgets=budgets))
 
-    async def _charge(self, policy: Policy, person: Person, quota: QuotaState) -> tuple[Usage, bool]:
+    async def _charge(self, policy: Policy, person: Who, quota: QuotaState) -> tuple[Usage, bool]:
         key = (person.key, quota.budget, quota.period)
         cached = self._charges.get(key)
         if cached is not None and cached[0] == quota.minute:
@@ -169,7 +168,7 @@ class Decider:
             # that charge failed: ask the store on this request's own account, as if it had come first
         return await self._charge_store(policy, person, quota, key)
 
-    async def _charge_store(self, policy: Policy, person: Person, quota: QuotaState,
+    async def _charge_store(self, policy: Policy, person: Who, quota: QuotaState,
                             key: tuple[str, str, str]) -> tuple[Usage, bool]:
         answer: asyncio.Future[Charge | None] = asyncio.get_running_loop().create_future()
         self._pending[key] = (quota.minute, answer)

@@ -5,22 +5,8 @@ for people the proxy cannot name."""
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 
-from .policy import Policy
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    user: str | None
-    ip: str | None
-
-    @property
-    def key(self) -> str:
-        """Ledger key: the user name, or the address for people without one."""
-        if self.user:
-            return f"user:{self.user}"
-        return f"ip:{self.ip or 'unknown'}"
+from ..policy import Policy, Who
 
 
 def client_ip(peername: tuple | None) -> str | None:
@@ -43,10 +29,10 @@ def trusted(policy: Policy, ip: str | None) -> bool:
 
 
 def identify(policy: Policy, ip: str | None, proxyauth_user: str | None,
-             header_value: str | None = None) -> Person:
+             header_value: str | None = None) -> Who:
     """`header_value` is the value of the policy's trusted header, if the request carried one."""
     if proxyauth_user:
-        return Person(proxyauth_user, ip)
+        return Who(proxyauth_user, ip)
     if header_value and policy.identity.trusted_header and trusted(policy, ip):
-        return Person(header_value.strip(), ip)
-    return Person(None, ip)
+        return Who(header_value.strip(), ip)
+    return Who(None, ip)

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .pages.i18n import MONTHS, WEEKDAYS
-from .policy.model import Policy, Rule
-from .policy.schedules import Schedule, Window
+from ..pages.i18n import MONTHS, WEEKDAYS
+from ..policy.model import Policy, Rule
+from ..policy.schedules import Schedule, Window
 
 _EXAMPLES = 6  # domains named per category; the rest are counted
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -24,10 +24,10 @@ from typing import Any
 # Commands that live beside the code they drive: (module, function); each offers `add_<name>(subparsers)`.
 # They are imported only here, lazily, so a missing or broken module takes away its command only.
 OTHER_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("proxy_addons.runner", "add_run"),  # gonogo run
-    ("proxy_addons.usage.admin", "add_quota"),  # gonogo quota
+    ("proxy_addons.cli.run", "add_run"),  # gonogo run
+    ("proxy_addons.tools.quota", "add_quota"),  # gonogo quota
     ("proxy_addons.audit", "add_audit"),  # gonogo audit
-    ("proxy_addons.ca", "add_ca"),  # gonogo ca
+    ("proxy_addons.tools.ca", "add_ca"),  # gonogo ca
 )
 
 
@@ -99,7 +99,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if policy is None:
         return 1
     _print_warnings(policy)
-    from .policy.describe import summarise
+    from ..policy.describe import summarise
 
     print(summarise(policy))
     return 0
@@ -107,7 +107,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _load(path: str) -> Any:
     """The policy, or None after printing its errors (and warnings) as `file:line:col: error: ...`."""
-    from .policy import PolicyError, load_policy
+    from ..policy import PolicyError, load_policy
 
     try:
         return load_policy(path)
@@ -154,7 +154,7 @@ def _minutes(text: str) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .policy import BadHost, BudgetUsage, Request, Usage, Who, evaluate
+    from ..policy import BadHost, BudgetUsage, Request, Usage, Who, evaluate
 
     policy = _load(args.policy)
     if policy is None:
@@ -191,7 +191,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(decision.to_json(), ensure_ascii=False))
         return 0
-    from .policy.describe import explain_text
+    from ..policy.describe import explain_text
 
     print(explain_text(policy, who, request, now, decision, trace, args.url))
     return 0
@@ -234,7 +234,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
     policy = _load(args.policy)
     if policy is None:
         return 1
-    from .notice import render_notice
+    from ..tools.notice import render_notice
 
     sys.stdout.write(render_notice(policy, args.lang, args.format))
     return 0

@@ -11,14 +11,13 @@ from pathlib import Path
 
 from mitmproxy import http
 
+from ..metrics import Metrics
+from ..pages import block_page, block_text, dest_is_navigation, pick_language, status_page, warn_page
+from ..policy import Decision, Policy, Who, period_of
+from ..policy.budgets import budgets_for
+from ..usage import Ledger
 from . import continuelink
-from .identity import Person
-from .metrics import Metrics
 from .pac import render_pac
-from .pages import block_page, block_text, dest_is_navigation, pick_language, status_page, warn_page
-from .policy import Decision, Policy, period_of
-from .usage import Ledger
-from .usage.admin import budgets_for
 
 _NO_STORE = {"cache-control": "no-store", "x-gonogo": "1"}
 
@@ -35,7 +34,7 @@ def _text(status: int, body: str, extra: dict[str, str] | None = None) -> http.R
 
 class Responder:
     def __init__(self, key: bytes, ledger: Ledger, metrics: Metrics, status_host: str, state_dir: Path,
-                 on_event: Callable[[str, Policy, Person, Decision, str], None] | None = None) -> None:
+                 on_event: Callable[[str, Policy, Who, Decision, str], None] | None = None) -> None:
         self.key = key
         self.ledger = ledger
         self.metrics = metrics
@@ -57,7 +56,7 @@ class Responder:
         return http.Response.make(200, self._pac[2].encode("utf-8"),
                                   {"content-type": "application/x-ns-proxy-autoconfig", "cache-control": "max-age=300"})
 
-    def refusal(self, policy: Policy, person: Person, decision: Decision, host: str,
+    def refusal(self, policy: Policy, person: Who, decision: Decision, host: str,
                 req: http.Request) -> http.Response:
         lang = pick_language(req.headers.get("accept-language"))
         now = dt.datetime.now(policy.timezone)
@@ -74,7 +73,7 @@ class Responder:
                                          status_url=f"http://{self.status_host}/"), headers)
         return _text(403, block_text(decision, host=host, lang=lang, now=now), headers)
 
-    async def continue_link(self, policy: Policy, person: Person, req: http.Request,
+    async def continue_link(self, policy: Policy, person: Who, req: http.Request,
                             hosts: list[str]) -> http.Response:
         """Answered here, never forwarded: the origin must not learn of our links."""
         query = req.path.partition("?")[2]
@@ -95,7 +94,7 @@ class Responder:
             self.on_event("continue", policy, person, decision, hosts[0] if hosts else "")
         return http.Response.make(302, b"", {"location": grant.next_path, **_NO_STORE})
 
-    async def status(self, policy: Policy, person: Person, req: http.Request) -> http.Response:
+    async def status(self, policy: Policy, person: Who, req: http.Request) -> http.Response:
         lang = pick_language(req.headers.get("accept-language"))
         now = dt.datetime.now(policy.timezone)
         groups = policy.groups_of(person.user, person.ip)

@@ -13,7 +13,7 @@ import signal
 import sys
 from typing import Any
 
-from .policy import PolicyError, load_policy
+from ..policy import PolicyError, load_policy
 
 
 def add_run(subparsers: Any) -> None:
@@ -63,7 +63,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from mitmproxy import exceptions, options
     from mitmproxy.tools.dump import DumpMaster
 
-    from .addon import Gonogo
+    from ..addon import Gonogo
 
     logging.getLogger().setLevel(logging.INFO)
     for noisy in ("asyncio", "hpack", "quic"):

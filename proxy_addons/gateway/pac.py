@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import re
 
-from .pages import STATUS_URL
-from .policy import Policy
-from .policy.hosts import suffixes
+from ..pages import STATUS_URL
+from ..policy import Policy
+from ..policy.hosts import suffixes
 
 STATUS_HOST = STATUS_URL.split("://", 1)[1].split("/", 1)[0]
 LOOKUP_THRESHOLD = 5000  # more domains than this: generate the object lookup instead of if-lines

@@ -16,11 +16,11 @@ import sys
 from dataclasses import dataclass
 
 from proxy_addons.policy import Policy, PolicyError, load_policy, period_of
-from proxy_addons.policy.model import Quota
 
-from ..identity import Person
-from . import DEFAULT_STATE, open_store
-from .ledger import Ledger, LedgerUnavailable, period_ttl
+from ..policy import Who
+from ..policy.budgets import BudgetLookupError, budgets_for
+from ..usage import DEFAULT_STATE, open_store
+from ..usage.ledger import Ledger, LedgerUnavailable, period_ttl
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,33 +44,7 @@ class BudgetView:
                 "left": self.left, "resets_at": self.resets_at.isoformat()}
 
 
-class QuotaCommandError(Exception):
-    """A mistake in the command line (unknown rule, rule without quota): reported as one line, exit 2."""
-
-
-def budgets_for(policy: Policy, person: Person, rule: str | None = None) -> dict[str, tuple[Quota, tuple[str, ...]]]:
-    """Budget -> (quota, names of its rules) for the time-box rules that apply to `person` by name or
-    address (or just the budget of `rule`, whoever it applies to)."""
-    if rule is not None:
-        found = policy.rule(rule)
-        if found is None:
-            raise QuotaCommandError(f"no rule named {rule!r} in {policy.source}")
-        if found.quota is None:
-            raise QuotaCommandError(f"rule {rule!r} has action {found.action}, not timebox: it has no time budget")
-        pool = found.quota.pool
-        return {pool: (policy.budgets.get(pool, found.quota),
-                       tuple(r.name for r in policy.rules if r.quota and r.quota.pool == pool))}
-    groups = set(policy.groups_of(person.user, person.ip))
-    result: dict[str, tuple[Quota, tuple[str, ...]]] = {}
-    for r in policy.rules:
-        if r.quota is None or (r.groups is not None and r.groups.isdisjoint(groups)):
-            continue
-        quota, names = result.get(r.quota.pool, (policy.budgets.get(r.quota.pool, r.quota), ()))
-        result[r.quota.pool] = (quota, (*names, r.name))
-    return result
-
-
-async def show(ledger: Ledger, policy: Policy, person: Person, now: dt.datetime, rule: str | None = None
+async def show(ledger: Ledger, policy: Policy, person: Who, now: dt.datetime, rule: str | None = None
                ) -> list[BudgetView]:
     views = []
     minute = int(now.timestamp() // 60)
@@ -81,7 +55,7 @@ async def show(ledger: Ledger, policy: Policy, person: Person, now: dt.datetime,
     return views
 
 
-async def grant(ledger: Ledger, policy: Policy, person: Person, rule: str, minutes: int,
+async def grant(ledger: Ledger, policy: Policy, person: Who, rule: str, minutes: int,
                 now: dt.datetime) -> BudgetView:
     ((budget, (quota, _)),) = budgets_for(policy, person, rule).items()
     period, resets_at = period_of(quota, now, policy)
@@ -90,7 +64,7 @@ async def grant(ledger: Ledger, policy: Policy, person: Person, rule: str, minut
     return view
 
 
-async def reset(ledger: Ledger, policy: Policy, person: Person, now: dt.datetime,
+async def reset(ledger: Ledger, policy: Policy, person: Who, now: dt.datetime,
                 rule: str | None = None) -> list[str]:
     done = []
     for budget, (quota, _) in budgets_for(policy, person, rule).items():
@@ -116,7 +90,7 @@ def _print(views: list[BudgetView], as_json: bool, user: str) -> None:
 
 async def _run(args: argparse.Namespace, policy: Policy, now: dt.datetime) -> int:
     # the proxy keeps budgets per user name, or per address for people without one: the same key here
-    person = Person(args.user or None, args.ip)
+    person = Who(args.user or None, args.ip)
     who = args.user or args.ip
     ledger = open_store(args.state)
     try:
@@ -160,7 +134,7 @@ def run_quota(args: argparse.Namespace) -> int:
         now = dt.datetime.now(dt.UTC)
     try:
         return asyncio.run(_run(args, policy, now))
-    except (QuotaCommandError, ValueError) as e:
+    except (BudgetLookupError, ValueError) as e:
         print(f"gonogo quota: {e}", file=sys.stderr)
         return 2
     except (LedgerUnavailable, OSError, sqlite3.Error) as e:
@@ -198,7 +172,7 @@ def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m proxy_addons.usage.admin quota ...`: the same command without the gonogo CLI."""
+    """`python -m proxy_addons.tools.quota quota ...`: the same command without the gonogo CLI."""
     parser = argparse.ArgumentParser(prog="gonogo")
     add_quota(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from .policy import Policy, PolicyError, load_policy
+from ..policy import Policy, PolicyError, load_policy
 
 log = logging.getLogger("gonogo")
 
