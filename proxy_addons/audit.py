@@ -10,13 +10,14 @@ alone does not tell who they are.
 Writing never blocks mitmproxy's event loop: `record()` only puts the record on a bounded in-memory
 queue; a daemon thread appends to `audit-YYYY-MM-DD.jsonl` (UTC day) and deletes files whose day ended
 more than `retention_days` ago (at start, at each new day, and hourly). If the queue is full the record
-is dropped and counted (`dropped`) rather than stalling traffic. `flush()` waits for the queue to be
+is dropped and counted (`dropped`) rather than stalling traffic; failed writes are counted too (`errors`).
+Losses are not silent: once the writer can write again it logs a warning and appends a `lost` record with
+the numbers, which `gonogo audit` reports. `flush()` waits for the queue to be
 written (call it via `asyncio.to_thread` from the loop); `close()` flushes and stops the thread.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import hmac
@@ -25,9 +26,7 @@ import logging
 import os
 import queue
 import re
-import sys
 import threading
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from .policy.model import Privacy
 log = logging.getLogger(__name__)
 
 EVENTS = ("block", "warn", "continue", "exhausted")
+LOST_EVENT = "lost"  # a note, not a decision: {"time", "event": "lost", "dropped": n, "errors": n}
 FILE_PATTERN = re.compile(r"audit-(\d{4}-\d{2}-\d{2})\.jsonl")
 _QUEUE_LIMIT = 100_000
 _PRUNE_EVERY_SECONDS = 3600.0
@@ -65,6 +65,7 @@ class AuditLog:
         self.clock = clock
         self.dropped = 0
         self.errors = 0
+        self._noted = (0, 0)  # (dropped, errors) already written in a `lost` record
         self._privacy = policy_privacy
         self._key: bytes | None = None
         self._queue: queue.Queue[Any] = queue.Queue(_QUEUE_LIMIT)
@@ -144,7 +145,7 @@ class AuditLog:
         today = (now or self.clock()).astimezone(dt.UTC).date()
         oldest_kept = today - dt.timedelta(days=self._privacy.retention_days)
         removed = []
-        for path, day in _audit_files(self.directory):
+        for path, day in audit_files(self.directory):
             if day < oldest_kept:
                 try:
                     path.unlink()
@@ -171,8 +172,10 @@ class AuditLog:
                 self._safely(self.prune)
                 continue
             if item is _STOP:
+                self._safely(self._note_losses)
                 return
             if isinstance(item, threading.Event):
+                self._safely(self._note_losses)
                 item.set()
                 continue
             day, line = item
@@ -180,6 +183,7 @@ class AuditLog:
                 pruned_day = day
                 self._safely(self.prune)
             self._safely(lambda day=day, line=line: self._append(day, line))
+            self._safely(self._note_losses)
 
     def _prepare(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -193,6 +197,19 @@ class AuditLog:
         finally:
             os.close(fd)
 
+    def _note_losses(self) -> None:
+        """Say (log + a `lost` record) how many records were dropped or not written since the last note."""
+        dropped, errors = self.dropped - self._noted[0], self.errors - self._noted[1]
+        if dropped <= 0 and errors <= 0:
+            return
+        when = self.clock().astimezone(dt.UTC)
+        entry = {"time": when.isoformat(timespec="seconds").replace("+00:00", "Z"), "event": LOST_EVENT,
+                 "dropped": dropped, "errors": errors}
+        log.warning("audit log %s: %d records dropped (queue full), %d failed writes", self.directory,
+                    dropped, errors)
+        self._append(when.date(), json.dumps(entry) + "\n")
+        self._noted = (self._noted[0] + dropped, self._noted[1] + errors)  # only once written: else next time
+
     def _safely(self, action: Callable[[], object]) -> None:
         try:
             action()
@@ -201,7 +218,7 @@ class AuditLog:
             log.error("audit log %s: %s", self.directory, exc)
 
 
-def _audit_files(directory: Path) -> Iterator[tuple[Path, dt.date]]:
+def audit_files(directory: Path) -> Iterator[tuple[Path, dt.date]]:
     try:
         entries = list(directory.iterdir())
     except FileNotFoundError:
@@ -213,104 +230,3 @@ def _audit_files(directory: Path) -> Iterator[tuple[Path, dt.date]]:
                 yield path, dt.date.fromisoformat(match.group(1))
             except ValueError:
                 continue
-
-
-# -- `gonogo audit` -------------------------------------------------------------------------------
-
-def parse_since(text: str, today: dt.date) -> dt.datetime:
-    """`7d` (the last 7 days, today included), `2026-11-01` or an ISO date-time -> an aware UTC time."""
-    match = re.fullmatch(r"(\d+)d", text.strip())
-    if match:
-        day = today - dt.timedelta(days=int(match.group(1)) - 1)
-        return dt.datetime.combine(day, dt.time(0), dt.UTC)
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"--since: {text!r} is not a number of days like 7d or a date like 2026-11-01") from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
-def summarize(directory: Path, since: dt.datetime | None = None, top: int = 10) -> dict[str, Any]:
-    """Counts by day x rule x event, distinct users (pseudonyms) per rule, the top hosts."""
-    counts: Counter[tuple[str, str, str]] = Counter()
-    people: defaultdict[str, set[str]] = defaultdict(set)
-    hosts: Counter[str] = Counter()
-    records = bad = 0
-    since_day = since.date() if since else None
-    for path, day in sorted(_audit_files(directory), key=lambda item: item[1]):
-        if since_day is not None and day < since_day:
-            continue
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                try:
-                    entry = json.loads(line)
-                    moment = dt.datetime.fromisoformat(entry["time"])
-                    rule, event = str(entry["rule"]), str(entry["event"])
-                except (ValueError, KeyError, TypeError):
-                    bad += 1
-                    continue
-                if since is not None and moment < since:
-                    continue
-                records += 1
-                counts[(moment.date().isoformat(), rule, event)] += 1
-                if entry.get("user"):
-                    people[rule].add(str(entry["user"]))
-                if entry.get("host"):
-                    hosts[str(entry["host"])] += 1
-    return {
-        "since": since.isoformat() if since else None,
-        "records": records,
-        "unreadable_lines": bad,
-        "counts": [{"day": d, "rule": r, "event": e, "count": n} for (d, r, e), n in sorted(counts.items())],
-        "people_per_rule": dict(sorted((rule, len(users)) for rule, users in people.items())),
-        "top_hosts": [{"host": h, "count": n} for h, n in hosts.most_common(top)],
-    }
-
-
-def format_summary(summary: dict[str, Any], directory: Path) -> str:
-    since = f" since {summary['since']}" if summary["since"] else ""
-    out = [f"Audit log {directory}{since}: {summary['records']} records"]
-    if summary["unreadable_lines"]:
-        out.append(f"({summary['unreadable_lines']} unreadable lines skipped)")
-    if summary["counts"]:
-        width = max(len("rule"), *(len(c["rule"]) for c in summary["counts"]))
-        out += ["", f"{'day':<10}  {'rule':<{width}}  {'event':<9}  {'count':>5}"]
-        out += [f"{c['day']:<10}  {c['rule']:<{width}}  {c['event']:<9}  {c['count']:>5}" for c in summary["counts"]]
-    if summary["people_per_rule"]:
-        out += ["", "Distinct people per rule (pseudonyms are counted, never shown):"]
-        out += [f"  {rule}: {n}" for rule, n in summary["people_per_rule"].items()]
-    if summary["top_hosts"]:
-        out += ["", "Top hosts:"]
-        out += [f"  {h['host']}: {h['count']}" for h in summary["top_hosts"]]
-    return "\n".join(out) + "\n"
-
-
-def run_audit(args: argparse.Namespace) -> int:
-    """`gonogo audit`: print the summary; exit 2 when the directory or --since is unusable."""
-    directory = Path(args.dir)
-    if not directory.is_dir():
-        print(f"gonogo audit: {directory}: no such directory", file=sys.stderr)
-        return 2
-    try:
-        since = parse_since(args.since, _utc_now().date()) if args.since else None
-    except ValueError as exc:
-        print(f"gonogo audit: {exc}", file=sys.stderr)
-        return 2
-    summary = summarize(directory, since)
-    if args.json:
-        print(json.dumps(summary, indent=2, ensure_ascii=False))
-    else:
-        print(format_summary(summary, directory), end="")
-    return 0
-
-
-def add_audit(subparsers: Any) -> argparse.ArgumentParser:
-    """Register `gonogo audit` on the CLI's subparsers; the handler is `args.func(args) -> exit code`."""
-    parser = subparsers.add_parser("audit", help="summarise the audit log of blocks, warnings and continues",
-                                   description="Summarise the audit log: counts by day, rule and event, "
-                                               "distinct people (pseudonyms) per rule, top hosts.")
-    parser.add_argument("--dir", required=True, help="the audit log directory (audit-YYYY-MM-DD.jsonl files)")
-    parser.add_argument("--since", help="only records from this time on: 7d (the last 7 days) or 2026-11-01")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.set_defaults(func=run_audit)
-    return parser

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from proxy_addons.audit import AuditLog, add_audit, pseudonym
+from proxy_addons.audit import AuditLog, pseudonym
+from proxy_addons.cli.audit import add_audit
 from proxy_addons.policy import BudgetUsage, Request, Usage, Who, evaluate, load_policy
 from proxy_addons.policy.model import Privacy
 from tests.conftest import EXAMPLE_POLICY

@@ -1,0 +1,43 @@
+"""`gonogo check POLICY`: validate a policy and summarise it; the policy loading the other commands share."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def add_check(subparsers: Any) -> None:
+    p = subparsers.add_parser("check", help="validate a policy and summarise it",
+                              description="Validate a policy; exit 0 with a summary when valid, 1 with "
+                                          "file:line:col errors when not. Warnings never fail.")
+    p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
+    p.set_defaults(func=cmd_check)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    policy = load_or_report(args.policy)
+    if policy is None:
+        return 1
+    print_warnings(policy)
+    from ..policy.describe import summarise
+
+    print(summarise(policy))
+    return 0
+
+
+def load_or_report(path: str) -> Any:
+    """The policy, or None after printing its errors (and warnings) as `file:line:col: error: ...`."""
+    from ..policy import PolicyError, load_policy
+
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def print_warnings(policy: Any) -> None:
+    for warning in policy.warnings:
+        print(warning, file=sys.stderr)

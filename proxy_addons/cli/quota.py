@@ -1,0 +1,118 @@
+"""`gonogo quota show|grant|reset`: an admin's view of and hand on the time budgets, on either store.
+
+The work is tools/quota.py's; this module reads the arguments and prints the result. The store is opened
+bare (no outage fallback): an admin must hear that Redis is down, not get zeros.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sqlite3
+import sys
+
+from ..policy import Policy, PolicyError, Who, load_policy
+from ..policy.budgets import BudgetLookupError
+from ..tools.quota import BudgetView, grant, reset, show
+from ..usage import DEFAULT_STATE, open_store
+from ..usage.ledger import LedgerUnavailable
+
+
+def _print(views: list[BudgetView], as_json: bool, user: str) -> None:
+    if as_json:
+        print(json.dumps([v.to_json() for v in views], indent=2))
+        return
+    if not views:
+        print(f"no time budget applies to {user}")
+        return
+    width = max(len("budget"), *(len(v.budget) for v in views))
+    print(f"{'budget':<{width}}  {'used':>4}  {'limit':<9}  {'left':>4}  resets at")
+    for v in views:
+        limit = f"{v.limit}+{v.extra}" if v.extra else str(v.limit)
+        print(f"{v.budget:<{width}}  {v.used:>4}  {limit:<9}  {v.left:>4}  {v.resets_at:%Y-%m-%d %H:%M %Z}"
+              f"  (per {v.per})")
+
+
+async def _run(args: argparse.Namespace, policy: Policy, now: dt.datetime) -> int:
+    # the proxy keeps budgets per user name, or per address for people without one: the same key here
+    person = Who(args.user or None, args.ip)
+    who = args.user or args.ip
+    ledger = open_store(args.state)
+    try:
+        if args.quota_command == "show":
+            _print(await show(ledger, policy, person, now, args.rule), args.json, who)
+        elif args.quota_command == "grant":
+            view = await grant(ledger, policy, person, args.rule, args.minutes, now)
+            if args.json:
+                print(json.dumps(view.to_json(), indent=2))
+            else:
+                print(f"{who}: {view.extra} extra minutes on budget '{view.budget}' until "
+                      f"{view.resets_at:%Y-%m-%d %H:%M %Z}")
+                _print([view], False, who)
+        else:
+            budgets = await reset(ledger, policy, person, now, args.rule)
+            if args.json:
+                print(json.dumps({"reset": budgets}))
+                return 0
+            print(f"{who}: reset {', '.join(repr(b) for b in budgets) or 'nothing (no time budget applies)'}")
+    finally:
+        await ledger.close()
+    return 0
+
+
+def run_quota(args: argparse.Namespace) -> int:
+    """Handler of `gonogo quota ...`; returns the exit status (0 ok, 1 store unreachable, 2 bad input)."""
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as e:
+        print(e, file=sys.stderr)
+        return 2
+    if args.at:
+        try:
+            now = dt.datetime.fromisoformat(args.at)
+        except ValueError:
+            print(f"gonogo quota: --at {args.at!r} is not a date and time like 2026-11-26T10:00", file=sys.stderr)
+            return 2
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=policy.timezone)
+    else:
+        now = dt.datetime.now(dt.UTC)
+    try:
+        return asyncio.run(_run(args, policy, now))
+    except (BudgetLookupError, ValueError) as e:
+        print(f"gonogo quota: {e}", file=sys.stderr)
+        return 2
+    except (LedgerUnavailable, OSError, sqlite3.Error) as e:
+        print(f"gonogo quota: cannot reach the quota store {args.state}: {e}", file=sys.stderr)
+        return 1
+
+
+def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Register `quota show|grant|reset` on the CLI's subparsers; as proxy_addons.cli expects, the parsed arguments
+    carry their handler: `args.func(args) -> int` (the exit status)."""
+    quota = subparsers.add_parser("quota", help="show, grant or reset a person's time budgets",
+                                  description="Show, grant or reset a person's time budgets in the quota store.")
+    commands = quota.add_subparsers(dest="quota_command", required=True, metavar="show|grant|reset")
+
+    def common(p: argparse.ArgumentParser, rule_required: bool = False) -> None:
+        p.add_argument("--policy", required=True, help="the policy file (budgets and time zone come from it)")
+        p.add_argument("--state", default=DEFAULT_STATE,
+                       help=f"the store, as for `gonogo run`: sqlite:PATH or redis://HOST:PORT/DB "
+                            f"(default {DEFAULT_STATE})")
+        who = p.add_mutually_exclusive_group(required=True)
+        who.add_argument("--user", help="the person, as the proxy names them (proxyauth or trusted header)")
+        who.add_argument("--ip", help="a client the proxy knows by address only (no user name)")
+        p.add_argument("--rule", required=rule_required,
+                       help="a time-box rule: its budget only" + ("" if rule_required else " (default: all)"))
+        p.add_argument("--at", help=argparse.SUPPRESS)  # another moment than now (tests, explaining a past day)
+        p.add_argument("--json", action="store_true", help="print JSON")
+        p.set_defaults(func=run_quota)
+
+    common(commands.add_parser("show", help="used, limit and reset time of each budget that applies"))
+    g = commands.add_parser("grant", help="extra minutes in the current period (today, this week)")
+    common(g, rule_required=True)
+    g.add_argument("--minutes", type=int, required=True, help="extra minutes (negative takes back)")
+    common(commands.add_parser("reset", help="forget the current period's used and extra minutes"))
+    return quota
