@@ -59,7 +59,7 @@ class AuditLog:
     """Audit records for one proxy; see the module docstring for what, where and how long."""
 
     def __init__(self, directory: Path, policy_privacy: Privacy, key_path: Path, *,
-                 clock: Callable[[], dt.datetime] = _utc_now) -> None:
+                 clock: Callable[[], dt.datetime] = _utc_now, queue_limit: int = _QUEUE_LIMIT) -> None:
         self.directory = Path(directory)
         self.key_path = Path(key_path)
         self.clock = clock
@@ -68,7 +68,7 @@ class AuditLog:
         self._noted = (0, 0)  # (dropped, errors) already written in a `lost` record
         self._privacy = policy_privacy
         self._key: bytes | None = None
-        self._queue: queue.Queue[Any] = queue.Queue(_QUEUE_LIMIT)
+        self._queue: queue.Queue[Any] = queue.Queue(queue_limit)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.reconfigure(policy_privacy)

@@ -7,7 +7,9 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -231,3 +233,42 @@ def test_decision_without_rule_is_recorded_as_default(tmp_path, decisions):
     log.record(dataclasses.replace(decisions["block"], rule=None), user=None, host="x.test")
     log.close()
     assert [(r["rule"], r["user"]) for r in _lines(tmp_path / "audit")] == [("default", None)]
+
+
+def test_lost_records_are_logged_and_shown_by_gonogo_audit(tmp_path, decisions, capsys, caplog):
+    """Records dropped on a full queue and failed writes are written down as a `lost` note once the writer
+    can write again, and `gonogo audit` says the log is incomplete."""
+    directory = tmp_path / "audit"
+    directory.mkdir()
+    (directory / "audit-2026-11-24.jsonl").mkdir()  # a write to this day fails (EISDIR)
+    pipe = directory / "audit-2026-11-25.jsonl"
+    os.mkfifo(pipe)  # a write to this day blocks the writer until someone reads: meanwhile the queue fills up
+    log = AuditLog(directory, Privacy(), tmp_path / "state" / "key", clock=lambda: THURSDAY_10, queue_limit=2)
+    queued = [log.record(decisions["block"], user="a", host="x.test", now=dt.datetime(2026, 11, day, 12, tzinfo=dt.UTC))
+              for day in (24, 25, 26, 26, 26, 26)]
+    assert log.dropped >= 2 and queued.count(False) == log.dropped  # at most 2 taken by the writer, 2 queued
+    with ThreadPoolExecutor(1) as reader:
+        read = reader.submit(pipe.read_text)  # lets the writer through the pipe
+        log.close()
+        assert read.result(timeout=30).count("\n") == 1
+    assert log.errors == 1
+    pipe.unlink()
+    (directory / "audit-2026-11-24.jsonl").rmdir()
+    lost = [r for r in _lines(directory) if r["event"] == "lost"]
+    assert sum(r["dropped"] for r in lost) == log.dropped and sum(r["errors"] for r in lost) == 1
+    assert "records dropped (queue full)" in caplog.text
+
+    code, out, _ = _summarise("--dir", str(directory), "--json", capsys=capsys)
+    summary = json.loads(out)
+    assert code == 0 and (summary["dropped_records"], summary["write_errors"]) == (log.dropped, 1)
+    assert summary["records"] == 4 - log.dropped and summary["unreadable_lines"] == 0
+    code, out, _ = _summarise("--dir", str(directory), capsys=capsys)
+    assert f"Incomplete: the proxy dropped {log.dropped} records" in out and "failed 1 times" in out
+
+
+def test_a_complete_log_is_not_called_incomplete(tmp_path, decisions, capsys):
+    log = _open(tmp_path)
+    log.record(decisions["block"], user="a", host="x.test")
+    log.close()
+    code, out, _ = _summarise("--dir", str(tmp_path / "audit"), capsys=capsys)
+    assert code == 0 and "Incomplete" not in out and ": 1 records" in out
