@@ -72,7 +72,3 @@ def _is_missing(exc: ImportError, module_name: str) -> bool:
     return isinstance(exc, ModuleNotFoundError) and missing is not None and (
         module_name == missing or module_name.startswith(missing + ".")
     )
-
-
-if __name__ == "__main__":
-    sys.exit(main())
