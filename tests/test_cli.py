@@ -259,3 +259,11 @@ def test_every_command_is_offered() -> None:
     for command in ("check", "explain", "notice", "run", "quota", "audit", "ca"):
         assert re.search(rf"^\s+{command}\b", done.stdout, re.MULTILINE), (command, done.stdout)
     assert "unavailable" not in done.stdout.lower()
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    """`make run` starts the proxy as `python -m proxy_addons.cli run ...`."""
+    done = subprocess.run([sys.executable, "-m", "proxy_addons.cli", "--help"], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^\s+run\b", done.stdout, re.MULTILINE) and "unavailable" not in done.stdout.lower()
