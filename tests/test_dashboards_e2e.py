@@ -18,9 +18,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from proxy_addons.tools import dashboards as d
 from proxy_addons import metrics as m
 from proxy_addons.policy import load_policy, period_of
+from proxy_addons.tools import dashboards as d
 from proxy_addons.usage.sqlite import SqliteLedger
 from tests.conftest import ROOT
 from tests.support.prometheus import Prometheus, PromQLError, promtool_findings
@@ -189,7 +189,7 @@ def test_every_variable_lists_values_from_the_policy(stack: tuple[Gonogo, Promet
         for variable in d.dashboard(board)["templating"]["list"]:
             if variable["type"] != "query":
                 continue
-            metric, label = re.fullmatch(r"label_values\((\w+), (\w+)\)", variable["definition"]).groups()
+            metric, label = re.fullmatch(r"label_values\((\w+), (\w+)\)", variable["query"]["query"]).groups()
             seen[label] = set(prometheus.api(f"label/{label}/values", **{"match[]": metric}))
     assert {"staff", "other"} <= seen["group"] and seen["group"] <= {"staff", "interns", "other", "none"}
     assert {"social", "news"} <= seen["category"]
