@@ -290,5 +290,4 @@ BOARDS = {"overview": _overview, "policy-impact": _policy_impact, "gateway-healt
 
 # A policy change: a policy version (sha256) in force now that was in force nowhere 5 minutes ago. Shown as an
 # annotation on every time-series panel, so the before and after of a change sit on either side of it.
-POLICY_CHANGE_EXPR = (f"count by (sha256, version) ({m.POLICY_INFO}) "
-                      f"unless on (sha256) count by (sha256) ({m.POLICY_INFO} offset 5m)")
+POLICY_CHANGE_EXPR = f"count by (sha256) ({m.POLICY_INFO}) unless count by (sha256) ({m.POLICY_INFO} offset 5m)"

@@ -114,8 +114,8 @@ def _datasource_variable() -> sdk.DatasourceVariable:
 
 # Prometheus' annotation fields that Grafana's dashboard schema (and so the SDK) does not model: how a result
 # becomes the annotation's title, text and tags. Grafana's Prometheus datasource reads them from the annotation.
-POLICY_CHANGE_FORMAT = {"step": "1m", "titleFormat": "Policy changed", "tagKeys": "sha256,version",
-                        "textFormat": "now in force: version {{version}}, sha256 {{sha256}}", "useValueForTime": False}
+POLICY_CHANGE_FORMAT = {"step": "1m", "titleFormat": "Policy changed", "textFormat": "now in force: sha256 {{sha256}}",
+                        "tagKeys": "sha256", "useValueForTime": False}
 
 
 def _annotations() -> list[sdk.AnnotationQuery]:
