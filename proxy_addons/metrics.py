@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 REQUESTS = "gonogo_requests_total"
 SHADOW_DECISIONS = "gonogo_shadow_decisions_total"
 DECISION_SECONDS = "gonogo_decision_seconds"
-ACTIVE_MINUTES = "gonogo_active_minutes_total"
+ACTIVE_SECONDS = "gonogo_active_seconds_total"  # was gonogo_active_minutes_total (x60), see README
 ACTIVE_USERS = "gonogo_active_users"
 USERS_TODAY = "gonogo_users_today"
 CATEGORY_USERS_TODAY = "gonogo_category_users_today"
@@ -57,7 +57,7 @@ LEDGER_ERRORS = "gonogo_ledger_errors_total"
 LEDGER_AVAILABLE = "gonogo_ledger_available"
 
 ALL_NAMES = (
-    REQUESTS, SHADOW_DECISIONS, DECISION_SECONDS, ACTIVE_MINUTES, ACTIVE_USERS, USERS_TODAY, CATEGORY_USERS_TODAY,
+    REQUESTS, SHADOW_DECISIONS, DECISION_SECONDS, ACTIVE_SECONDS, ACTIVE_USERS, USERS_TODAY, CATEGORY_USERS_TODAY,
     QUOTA_EXHAUSTED, WARN_CONTINUES, POLICY_INFO, POLICY_RELOADS, POLICY_LAST_RELOAD_OK, SCHEDULE_ACTIVE,
     PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE,
 )
@@ -100,8 +100,9 @@ class Metrics:
                                registry=self._own)
         self._seconds = Histogram(DECISION_SECONDS, "Time to decide one request.", buckets=DECISION_BUCKETS,
                                   registry=self._own)
-        self._minutes = Counter(ACTIVE_MINUTES, "Active user-minutes: each person counts once per category and "
-                                "minute with at least one request.", ("group", "category"), registry=self._own)
+        self._seconds_active = Counter(ACTIVE_SECONDS, "Active time: each person counts 60 s per category and "
+                                       "clock minute with at least one request (an active minute).",
+                                       ("group", "category"), registry=self._own)
         self._exhausted = Counter(QUOTA_EXHAUSTED, "Who-periods that ran out of a time-box budget.",
                                   ("group", "category", "rule"), registry=self._own)
         self._continues = Counter(WARN_CONTINUES, "Warnings a person chose to continue past.",
@@ -156,8 +157,8 @@ class Metrics:
             self._revealed &= self._groups
             for gone in set(self._seen) - self._groups:
                 del self._seen[gone]
-            self._zero_plan = _zero_plan(policy, self._requests, self._shadow, self._minutes, self._exhausted,
-                                         self._continues)
+            self._zero_plan = _zero_plan(policy, self._requests, self._shadow, self._seconds_active,
+                                         self._exhausted, self._continues)
             known = (OTHER, NONE, *self._revealed)
         for group in known:
             self._zero(group)
@@ -237,7 +238,7 @@ class Metrics:
 
     def active_minute(self, group_label: str, category: str | None, user_key: str, minute: int) -> bool:
         """A request of a person in `category` during epoch minute `minute`. Counts one active minute per
-        (person, category, minute); returns whether this call counted it."""
+        (person, category, minute), exported as 60 seconds; returns whether this call counted it."""
         group, category = self._group(group_label), self._category(category)
         pseudonym = self._pseudonym(user_key)
         day = self._local_date(minute * 60)
@@ -265,7 +266,7 @@ class Metrics:
                                      self._today_by_category.setdefault((group, category), set())):
                     if len(people_today) < MAX_TRACKED:
                         people_today.add(pseudonym)
-        self._minutes.labels(group, category).inc()
+        self._seconds_active.labels(group, category).inc(60)  # Prometheus' base unit: seconds
         return True
 
     def _prune(self, newest: int) -> None:

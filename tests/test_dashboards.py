@@ -3,7 +3,9 @@ dashboards: every panel says what it means, has a unit, reads the provisioned da
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import tomllib
 
 import pytest
 import yaml
@@ -62,6 +64,19 @@ def test_panels_are_complete(name):
             assert used <= set(variables), f"{where}: uses undefined variables {used - set(variables)}"
     annotations = [a for a in board["annotations"]["list"] if "expr" in a]
     assert annotations and annotations[0]["expr"] == d.POLICY_CHANGE_EXPR
+    # on every time-series panel (no panel filter), with Prometheus' own title/text/tag fields
+    assert "filter" not in annotations[0] and annotations[0]["enable"] and not annotations[0]["hide"]
+    assert "{{sha256}}" in annotations[0]["textFormat"] and annotations[0]["datasource"]["uid"] == "${datasource}"
+
+
+def test_the_sdk_is_the_pinned_one_the_docs_name():
+    """The JSON is the SDK's output: another SDK build (another Grafana release) would change it."""
+    installed = importlib.metadata.version("grafana-foundation-sdk")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert f"grafana-foundation-sdk=={installed}" in pyproject["dashboards"]
+    assert installed.split("!")[-1].startswith(d.SDK_GRAFANA + ".")
+    assert f"Grafana {d.SDK_GRAFANA}" in (ROOT / "deploy" / "README.md").read_text()
+    assert f"`schemaVersion` {d.SCHEMA_VERSION}" in (ROOT / "deploy" / "README.md").read_text()
 
 
 def test_overview_and_impact_filter_by_group_and_category():

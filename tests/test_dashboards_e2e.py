@@ -189,7 +189,7 @@ def test_every_variable_lists_values_from_the_policy(stack: tuple[Gonogo, Promet
         for variable in d.dashboard(board)["templating"]["list"]:
             if variable["type"] != "query":
                 continue
-            metric, label = re.fullmatch(r"label_values\((\w+), (\w+)\)", variable["definition"]).groups()
+            metric, label = re.fullmatch(r"label_values\((\w+), (\w+)\)", variable["query"]["query"]).groups()
             seen[label] = set(prometheus.api(f"label/{label}/values", **{"match[]": metric}))
     assert {"staff", "other"} <= seen["group"] and seen["group"] <= {"staff", "interns", "other", "none"}
     assert {"social", "news"} <= seen["category"]
@@ -241,3 +241,19 @@ def test_the_real_exposition_passes_promtool_and_names_nobody(stack: tuple[Gonog
         assert name not in exposition
     health = httpx.get(f"http://127.0.0.1:{gonogo.metrics_port}/healthz", trust_env=False, timeout=10)
     assert (health.status_code, health.text) == (200, "ok\n")
+
+
+def test_a_policy_change_shows_as_an_annotation(stack: tuple[Gonogo, Prometheus]) -> None:
+    """Last in this module (it changes the policy): the proxy reloads a changed file, and the dashboards'
+    "Policy changes" annotation query, run by the real Prometheus, marks the new version (sha256) in force."""
+    gonogo, prometheus = stack
+    (annotation,) = {q.expr for board in d.BOARDS for q in d.queries(board) if q.panel == "annotation: Policy changes"}
+    before = {s["metric"]["sha256"] for s in prometheus.query(f"{m.POLICY_INFO}")}
+    assert len(before) == 1
+    gonogo.policy.write_text(POLICY + "# a changed policy file is a new policy version\n")
+    changed = prometheus.wait(lambda: {s["metric"]["sha256"] for s in prometheus.query(m.POLICY_INFO)} - before,
+                              30, f"the reloaded policy in {m.POLICY_INFO}\n{gonogo.output()}")
+    marks = prometheus.query(annotation)
+    assert changed <= {s["metric"]["sha256"] for s in marks}, marks
+    now = time.time()
+    assert prometheus.query_range(annotation, now - 60, now, 5), "Grafana asks for a range: it must not be empty"

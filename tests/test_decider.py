@@ -15,7 +15,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from proxy_addons.gateway.decider import Decider
-from proxy_addons.metrics import ACTIVE_MINUTES, Metrics
+from proxy_addons.metrics import ACTIVE_SECONDS, Metrics
 from proxy_addons.policy import Decision, Policy, Who, load_policy
 from proxy_addons.usage import MemoryLedger
 from proxy_addons.usage.ledger import Charge
@@ -154,9 +154,9 @@ def test_an_active_minute_is_counted_once_per_person_category_and_minute(tmp_pat
             await ledger.store.close()
 
     asyncio.run(run())
-    counted = {c: metrics.registry.get_sample_value(ACTIVE_MINUTES, {"group": "none", "category": c})
+    counted = {c: metrics.registry.get_sample_value(ACTIVE_SECONDS, {"group": "none", "category": c})
                for c in ("social", "professional")}
-    assert counted == {"social": 4.0, "professional": 4.0}  # 2 people x 2 minutes, each category
+    assert counted == {"social": 240.0, "professional": 240.0}  # 2 people x 2 minutes x 60 s, each category
 
 
 class GeneralPathDecider(Decider):

@@ -177,8 +177,8 @@ def test_active_minutes_count_once_per_person_category_and_minute(metrics):
     metrics.active_minute("none", "news", "user:alice", MINUTE)
     metrics.active_minute("none", "social", "user:bob", MINUTE)
     metrics.active_minute("none", "social", "user:alice", MINUTE + 1)
-    got = nonzero(metrics, m.ACTIVE_MINUTES)
-    assert got == {labels(group="none", category="social"): 3, labels(group="none", category="news"): 1}
+    got = nonzero(metrics, m.ACTIVE_SECONDS)  # Prometheus' base unit: 60 s per active minute
+    assert got == {labels(group="none", category="social"): 180, labels(group="none", category="news"): 60}
 
 
 def test_active_users_are_the_people_of_the_last_5_minutes(metrics, clock):
@@ -238,7 +238,7 @@ def test_rare_event_series_exist_at_zero_before_the_first_event(metrics, policy)
     exhausted = samples(metrics, m.QUOTA_EXHAUSTED)
     assert exhausted[labels(group="staff", category="social", rule="social box")] == 0
     assert labels(group="staff", category="news", rule="intern box") not in exhausted  # not a rule for staff
-    assert samples(metrics, m.ACTIVE_MINUTES)[labels(group="staff", category="news")] == 0
+    assert samples(metrics, m.ACTIVE_SECONDS)[labels(group="staff", category="news")] == 0
     requests = samples(metrics, m.REQUESTS)
     assert requests[labels(group="staff", category="social", rule="social box", decision="block")] == 0
     assert requests[labels(group="staff", category="news", rule="news needs a reason", decision="allow")] == 0

@@ -84,3 +84,10 @@ def test_alerts_cover_down_reload_ledger_and_latency():
     tested = "\n".join(p.read_text() for p in TEST_FILES)
     for name in alerts:
         assert f"alertname: {name}" in tested, f"alert {name} has no promtool test"
+
+
+def test_the_policy_change_annotation_is_what_promtool_tests():
+    """deploy/prometheus/tests/annotations_test.yml tests the dashboards' annotation query; it must be that query."""
+    tests = yaml.safe_load((PROM / "tests" / "annotations_test.yml").read_text())["tests"]
+    exprs = {case["expr"] for test in tests for case in test["promql_expr_test"]}
+    assert exprs == {d.POLICY_CHANGE_EXPR}
