@@ -44,6 +44,10 @@ def text(lang: str, key: str, count: int | None = None, **values: object) -> str
         if count is None:
             raise ValueError(f"wording {key!r} depends on a number: pass count=")
         template = template[0] if count == 1 else template[1]
+    if count is not None and values:
+        values.setdefault("count", count)  # a template may show the number as {count}
+    elif count is not None and "{count}" in template:
+        values["count"] = count
     return template.format(**values) if values else template
 
 
