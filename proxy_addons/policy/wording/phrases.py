@@ -255,3 +255,58 @@ def used(decision: Decision, lang: str) -> str | None:
         return None
     key = f"used.{q.per}" if q.per in ("day", "week") else "used.day"
     return text(lang, key, count=q.limit, used=q.used, limit=q.limit)
+
+
+# -- a rule for the employee notice: who, what (with example sites) and when ---------------------------
+
+_EXAMPLES = 6  # domains named per category; the rest are counted
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_METHOD_ORDER = {m: i for i, m in enumerate(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"))}
+
+
+def whom(policy: Policy, rule: Rule, lang: str) -> str:
+    """'Everyone' or 'Members of interns and sales' (group names in file order, never member lists)."""
+    if rule.groups is None:
+        return text(lang, "notice.everyone")
+    return text(lang, "notice.members", groups=join([g for g in policy.groups if g in rule.groups], lang))
+
+
+def what(policy: Policy, rule: Rule, lang: str) -> str:
+    """'the social sites (facebook.com, ..., and 14 more) and steam.com', 'posting and changing things
+    (POST, PUT requests) on ...', '..., on pages matching /feed'."""
+    parts = []
+    if rule.categories:
+        parts.append(text(lang, "notice.sites_of", names=join(list(rule.categories), lang))
+                     + _examples(policy, rule, lang))
+    parts.extend(rule.domains)
+    words = join(parts, lang) if parts else text(lang, "notice.every_site")
+    if rule.methods is not None:
+        methods = ", ".join(sorted(rule.methods, key=lambda m: (_METHOD_ORDER.get(m, 99), m)))
+        words = text(lang, "notice.writes" if rule.methods <= _WRITES else "notice.methods", methods=methods,
+                     what=words)
+    if rule.paths:
+        words = text(lang, "notice.paths", what=words, paths=", ".join(rule.paths))
+    return words
+
+
+def _examples(policy: Policy, rule: Rule, lang: str) -> str:
+    names: list[str] = []
+    total = 0
+    for category in rule.categories:
+        found = policy.categories.get(category)
+        if found is None:
+            continue
+        total += found.domain_count
+        names.extend(d for d in policy.index.examples(found.tag, _EXAMPLES) if d not in names)
+    shown = names[:_EXAMPLES]
+    if not shown:
+        return ""
+    rest = total - len(shown)
+    return f" ({', '.join(shown)}{', ' + text(lang, 'notice.more', count=rest) if rest > 0 else ''})"
+
+
+def during(rule: Rule, lang: str) -> str:
+    """'during work-hours and lunch', 'at any time'."""
+    if not rule.when:
+        return text(lang, "notice.at_any_time")
+    return text(lang, "notice.during", schedules=join([s.name for s in rule.when], lang))
