@@ -46,7 +46,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "warn.lead": "The company's social-media policy asks you to confirm before you visit {host}.",
     "warn.button": "Continue to {host}",
     "warn.means": (
-        "Continuing lets you use this site for {minute} minute (rule “{rule}”) without this "
+        "Continuing lets you use this site for {minutes} minute (rule “{rule}”) without this "
         "question. Your choice is recorded as a continue.",
         "Continuing lets you use this site for {minutes} minutes (rule “{rule}”) without this "
         "question. Your choice is recorded as a continue.",
@@ -84,11 +84,11 @@ EN: dict[str, str | tuple[str, str]] = {
     "action.allow": "allowed",
     "action.block": "blocked",
     "action.warn": (
-        "a reminder first; after you continue, {minute} minute without it",
+        "a reminder first; after you continue, {minutes} minute without it",
         "a reminder first; after you continue, {minutes} minutes without it",
     ),
     "action.timebox": (
-        "limited to {minute} minute per {per} (budget “{budget}”)",
+        "limited to {minutes} minute per {per} (budget “{budget}”)",
         "limited to {minutes} minutes per {per} (budget “{budget}”)",
     ),
     "cond.when": "during {schedules}",
@@ -147,13 +147,13 @@ EN: dict[str, str | tuple[str, str]] = {
     "notice.paths": "{what}, on pages matching {paths}",
     "notice.free_item": "{what}, {when}.",
     "notice.limited_item": (
-        "{what}, {when}: at most {minute} minute per {per}.",
+        "{what}, {when}: at most {minutes} minute per {per}.",
         "{what}, {when}: at most {minutes} minutes per {per}.",
     ),
     "notice.shared_budget": "This budget ({pool}) is shared with: {others}.",
     "notice.confirm_item": (
         "{what}, {when}: a reminder asks you to confirm first; after you continue you are not asked "
-        "again for {minute} minute.",
+        "again for {minutes} minute.",
         "{what}, {when}: a reminder asks you to confirm first; after you continue you are not asked "
         "again for {minutes} minutes.",
     ),
@@ -164,7 +164,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "notice.trial_allow": "allowing",
     "notice.trial_warn": "a reminder before",
     "notice.trial_timebox": (
-        "a time limit of {minute} minute per {per} on",
+        "a time limit of {minutes} minute per {per} on",
         "a time limit of {minutes} minutes per {per} on",
     ),
     "notice.default_allow": "Everything not named in these agreements is not limited.",

@@ -46,7 +46,7 @@ NL: dict[str, str | tuple[str, str]] = {
     "warn.lead": "Het socialmediabeleid van het bedrijf vraagt je te bevestigen voordat je {host} bezoekt.",
     "warn.button": "Doorgaan naar {host}",
     "warn.means": (
-        "Als je doorgaat, kun je deze site {minute} minuut gebruiken (regel “{rule}”) zonder deze "
+        "Als je doorgaat, kun je deze site {minutes} minuut gebruiken (regel “{rule}”) zonder deze "
         "vraag. Je keuze wordt vastgelegd als ‘doorgegaan’.",
         "Als je doorgaat, kun je deze site {minutes} minuten gebruiken (regel “{rule}”) zonder deze "
         "vraag. Je keuze wordt vastgelegd als ‘doorgegaan’.",
@@ -84,11 +84,11 @@ NL: dict[str, str | tuple[str, str]] = {
     "action.allow": "toegestaan",
     "action.block": "geblokkeerd",
     "action.warn": (
-        "eerst een herinnering; na doorgaan {minute} minuut zonder",
+        "eerst een herinnering; na doorgaan {minutes} minuut zonder",
         "eerst een herinnering; na doorgaan {minutes} minuten zonder",
     ),
     "action.timebox": (
-        "beperkt tot {minute} minuut per {per} (budget “{budget}”)",
+        "beperkt tot {minutes} minuut per {per} (budget “{budget}”)",
         "beperkt tot {minutes} minuten per {per} (budget “{budget}”)",
     ),
     "cond.when": "tijdens {schedules}",
@@ -151,12 +151,12 @@ NL: dict[str, str | tuple[str, str]] = {
     "notice.paths": "{what}, op pagina's die passen bij {paths}",
     "notice.free_item": "{what}, {when}.",
     "notice.limited_item": (
-        "{what}, {when}: hoogstens {minute} minuut per {per}.",
+        "{what}, {when}: hoogstens {minutes} minuut per {per}.",
         "{what}, {when}: hoogstens {minutes} minuten per {per}.",
     ),
     "notice.shared_budget": "Dit tegoed ({pool}) wordt gedeeld met: {others}.",
     "notice.confirm_item": (
-        "{what}, {when}: je krijgt eerst een herinnering en bevestigt zelf; daarna word je {minute} "
+        "{what}, {when}: je krijgt eerst een herinnering en bevestigt zelf; daarna word je {minutes} "
         "minuut niet opnieuw gevraagd.",
         "{what}, {when}: je krijgt eerst een herinnering en bevestigt zelf; daarna word je {minutes} "
         "minuten niet opnieuw gevraagd.",
@@ -168,7 +168,7 @@ NL: dict[str, str | tuple[str, str]] = {
     "notice.trial_allow": "toestaan van",
     "notice.trial_warn": "een herinnering vóór",
     "notice.trial_timebox": (
-        "een tijdslimiet van {minute} minuut per {per} op",
+        "een tijdslimiet van {minutes} minuut per {per} op",
         "een tijdslimiet van {minutes} minuten per {per} op",
     ),
     "notice.default_allow": "Alles wat niet in deze afspraken genoemd wordt, is niet beperkt.",
