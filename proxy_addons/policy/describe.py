@@ -103,19 +103,7 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     lines.append(f"category    {decision.category or 'none'}")
     lines.append(f"at          {_moment(now, policy)} ({policy.timezone.key})")
     lines += _schedule_lines(policy, now)
-    q = decision.quota
-    if q is not None:
-        if q.counted:
-            minute = "this minute is already counted, so this request costs nothing"
-        elif q.charge:
-            minute = "this request starts a new counted minute"
-        else:
-            minute = "no minutes left"
-        lines.append(f"quota       budget '{q.budget}': {q.used} of {phrases.amount(q.limit, 'minutes')} used this "
-                     f"{phrases.per(q.per)} "
-                     f"({q.period}); {minute}; resets {_moment(q.resets_at, policy)}")
-    else:
-        lines.append("quota       none")
+    lines.append(_quota_line(decision, policy))
     if decision.until is not None:
         lines.append(f"until       {_moment(decision.until, policy)}  (the decision may change then)")
     else:
@@ -141,6 +129,20 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     if decision.rule is None:
         lines.append(f"  --  default: {policy.default}")
     return "\n".join(lines)
+
+
+def _quota_line(decision: Decision, policy: Policy) -> str:
+    q = decision.quota
+    if q is None:
+        return "quota       none"
+    if q.counted:
+        minute = "this minute is already counted, so this request costs nothing"
+    elif q.charge:
+        minute = "this request starts a new counted minute"
+    else:
+        minute = "no minutes left"
+    return (f"quota       budget '{q.budget}': {q.used} of {phrases.amount(q.limit, 'minutes')} used this "
+            f"{phrases.per(q.per)} ({q.period}); {minute}; resets {_moment(q.resets_at, policy)}")
 
 
 def _schedule_lines(policy: Policy, now: dt.datetime) -> list[str]:
