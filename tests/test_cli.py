@@ -44,8 +44,9 @@ def test_check_valid_policy_prints_a_one_screen_summary() -> None:
     out = done.stdout
     assert len(out.splitlines()) <= 40
     for expected in ("zone        Europe/Amsterdam",
-                     "holidays    public holidays of NL; company days off 2026-12-24, 2026-12-31",
-                     "work-hours: Mon-Fri 08:30-17:30", "social: 20 domains (incl. lists/social.txt)",
+                     "holidays    public holidays (Netherlands, NL) and the company's days off: 24 December 2026 "
+                     "and 31 December 2026",
+                     "work-hours: Monday to Friday, 08:30–17:30", "social: 20 domains (incl. lists/social.txt)",
                      "customer-service: 2 users, 1 subnet",
                      "6. social time-box: time-box social for everyone during work-hours: 30 minutes per day",
                      "5. tiktok trial: [shadow, never enforced] would block tiktok.com",

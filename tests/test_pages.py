@@ -273,7 +273,7 @@ def test_status_page_shows_identity_rules_budgets_and_privacy(example):
     assert "no posting from interns" in text
     assert "only for DELETE, PATCH, POST, PUT requests" in text
     assert "social team runs our channels" not in text  # not for interns
-    assert "limited to 30 minutes per day" in text and "during work-hours (Mon-Fri 08:30-17:30)" in text
+    assert "limited to 30 minutes per day" in text and "during work-hours (Monday to Friday, 08:30–17:30)" in text
     assert "Trials (recorded, never enforced) tiktok trial" in text
     assert "Everything else: allowed." in text
     assert "social time-box 12 min 18 min 30 min tomorrow at 00:00" in text
@@ -288,7 +288,7 @@ def test_status_page_for_an_unknown_person_in_dutch(example):
     assert '<html lang="nl">' in page
     assert "Gebruiker niet herkend" in text and "Groepen geen" in text
     assert "social team runs our channels" not in text
-    assert "social time-box" in text and "tijdens work-hours (ma-vr 08:30-17:30)" in text
+    assert "social time-box" in text and "tijdens work-hours (maandag tot en met vrijdag, 08:30–17:30)" in text
     assert "Voor jou geldt geen tijdsbudget." in text
     assert "Wat nooit wordt vastgelegd" in text
 

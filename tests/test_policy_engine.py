@@ -386,9 +386,10 @@ def reference(policy: Policy, who: Who, request: Request, now: dt.datetime, usag
             quota = QuotaState(rule.quota.pool, bu.used + charge, limit, rule.quota.per, period, resets,
                                int(now.timestamp() // 60), charge, bu.minute_counted)
             decision = "allow" if charge or bu.minute_counted else "block"
-            reason = (f"time-boxed by rule '{rule.name}': {quota.left} of {limit} minutes left this {quota.per}"
+            minutes, are = ("minute", "is") if limit == 1 else ("minutes", "are")
+            reason = (f"time-boxed by rule '{rule.name}': {quota.left} of {limit} {minutes} left this {quota.per}"
                       if decision == "allow" else
-                      f"the {limit} minutes per {quota.per} of rule '{rule.name}' are used up")
+                      f"the {limit} {minutes} per {quota.per} of rule '{rule.name}' {are} used up")
             if decision == "block":
                 changes.append(resets)
         if rule.shadow:

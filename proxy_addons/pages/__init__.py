@@ -1,7 +1,8 @@
 """The pages the proxy answers with (block, warn, status) in English and Dutch, and the test of whether a
 request is a page load. Pure functions of a decision and a policy: no mitmproxy, no I/O per request."""
 
-from .i18n import LANGUAGES, format_when, pick_language
+from ..policy.wording import LANGUAGES, pick_language
+from ..policy.wording.phrases import when as format_when
 from .render import (
     PAGE_HEADERS,
     STATUS_URL,

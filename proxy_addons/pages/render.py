@@ -17,8 +17,8 @@ from string import Template
 from typing import Any
 
 from ..policy import Decision, Policy, Rule
-from ..policy.schedules import Schedule, fmt_minutes
-from .i18n import SHORT_DAYS, format_when, text
+from ..policy.wording import phrases, text
+from ..policy.wording.phrases import when as format_when
 
 STATUS_URL = "http://gonogo.status/"
 # Headers for every page: no caching (a block is for now, not for tomorrow), and a CSP that forbids
@@ -32,7 +32,6 @@ PAGE_HEADERS = {
 }
 TEXT_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store",
                 "X-Content-Type-Options": "nosniff"}
-_MAX_DOMAINS_SHOWN = 8
 
 
 class Html(str):
@@ -43,9 +42,9 @@ def esc(value: object) -> Html:
     return value if isinstance(value, Html) else Html(html.escape(str(value), quote=True))
 
 
-def t(lang: str, key: str, **values: object) -> Html:
+def t(lang: str, key: str, count: int | None = None, **values: object) -> Html:
     """A translated sentence as HTML: the template and each value escaped (Html values kept as they are)."""
-    return Html(esc(text(lang, key)).format(**{k: esc(v) for k, v in values.items()}))
+    return Html(esc(text(lang, key, count)).format(**{k: esc(v) for k, v in values.items()}))
 
 
 def tag(name: str, content: object, cls: str | None = None) -> Html:
@@ -90,19 +89,11 @@ def _local(moment: dt.datetime, tz: dt.tzinfo | None) -> dt.datetime:
 
 
 def _why(decision: Decision, lang: str) -> str:
-    if decision.rule is None:
-        return text(lang, "why.default")
-    if decision.quota is not None and decision.action == "timebox":
-        return text(lang, "why.quota", limit=decision.quota.limit, per=text(lang, f"per.{decision.quota.per}"),
-                    rule=decision.rule)
-    return text(lang, "why.block", rule=decision.rule)
+    return phrases.why(decision, lang)
 
 
 def _used(decision: Decision, lang: str) -> str | None:
-    q = decision.quota
-    if q is None:
-        return None
-    return text(lang, f"used.{q.per}" if q.per in ("day", "week") else "used.day", used=q.used, limit=q.limit)
+    return phrases.used(decision, lang)
 
 
 def _returns(decision: Decision, lang: str, now: dt.datetime, tz: dt.tzinfo | None) -> str:
@@ -174,7 +165,7 @@ def warn_page(decision: Decision, *, host: str, lang: str, now: dt.datetime, con
         "warn", lang, text(lang, "warn.title", host=host), "warn.html",
         heading=t(lang, "warn.heading"), lead=t(lang, "warn.lead", host=tag("span", host, "host")),
         message=_message(decision), continue_url=continue_url, button=t(lang, "warn.button", host=host),
-        means=t(lang, "warn.means", minutes=decision.continue_minutes or 15,
+        means=t(lang, "warn.means", count=decision.continue_minutes or 15, minutes=decision.continue_minutes or 15,
                 rule=decision.rule or text(lang, "rule.default")),
         until=until, back=t(lang, "warn.back"), status_url=status_url, status_link=t(lang, "status.link"),
     )
@@ -202,52 +193,8 @@ class BudgetRow:
         return cls(str(row["budget"]), int(row["used"]), int(row["limit"]), row.get("resets_at"))
 
 
-def _schedule_words(schedule: Schedule, lang: str) -> str:
-    days_names = SHORT_DAYS.get(lang, SHORT_DAYS["en"])
-    parts = []
-    for w in schedule.windows:
-        ordered = sorted(w.days)
-        if len(ordered) == 7:
-            days = text(lang, "every_day")
-        elif len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
-            days = f"{days_names[ordered[0]]}-{days_names[ordered[-1]]}"
-        else:
-            days = ", ".join(days_names[d] for d in ordered)
-        parts.append(text(lang, "window", days=days, start=fmt_minutes(w.start), end=fmt_minutes(w.end)))
-    return f"{schedule.name} ({'; '.join(parts)})"
-
-
-def _targets(rule: Rule, lang: str) -> str:
-    if rule.host_tags is None:
-        return text(lang, "targets.all")
-    items = [text(lang, "targets.category", name=c) for c in rule.categories]
-    items += rule.domains[:_MAX_DOMAINS_SHOWN]
-    if len(rule.domains) > _MAX_DOMAINS_SHOWN:
-        items.append(text(lang, "targets.more", count=len(rule.domains) - _MAX_DOMAINS_SHOWN))
-    return ", ".join(items)
-
-
 def _rule_words(rule: Rule, policy: Policy, lang: str) -> str:
-    """A rule in plain words: what, then the action, then the conditions."""
-    if rule.action == "timebox" and rule.quota is not None:
-        action = text(lang, "action.timebox", minutes=rule.quota.minutes, per=text(lang, f"per.{rule.quota.per}"),
-                      budget=rule.quota.pool)
-    elif rule.action == "warn":
-        action = text(lang, "action.warn", minutes=rule.continue_minutes)
-    else:
-        action = text(lang, f"action.{rule.action}")
-    conditions = []
-    if rule.when:
-        conditions.append(text(lang, "cond.when", schedules=", ".join(_schedule_words(s, lang) for s in rule.when)))
-        has_holidays = policy.holidays.country is not None or bool(policy.holidays.dates)
-        if has_holidays and not all(w.include_holidays for s in rule.when for w in s.windows):
-            conditions.append(text(lang, "cond.holidays"))
-    if rule.methods is not None:
-        conditions.append(text(lang, "cond.methods", methods=", ".join(sorted(rule.methods))))
-    if rule.paths:
-        conditions.append(text(lang, "cond.paths", paths=", ".join(rule.paths)))
-    words = text(lang, "rule.line", targets=_targets(rule, lang), action=action)
-    return "; ".join([words, *conditions]) + "."
+    return phrases.rule_line(rule, policy, lang)
 
 
 def _rule_item(rule: Rule, policy: Policy, lang: str, now: dt.datetime) -> Html:
@@ -291,8 +238,10 @@ def status_page(*, user: str | None, groups: tuple[str, ...], policy: Policy,
         parts += [tag("h3", text(lang, "status.trials")), Html(f'<ul class="rules">{"".join(trials)}</ul>')]
 
     privacy = policy.privacy
-    counted = [text(lang, "privacy.minutes"), text(lang, "privacy.metrics", n=privacy.min_group_size),
-               text(lang, f"privacy.audit.{privacy.audit_log}", days=privacy.retention_days)]
+    counted = [text(lang, "privacy.minutes"),
+               text(lang, "privacy.metrics", count=privacy.min_group_size, n=privacy.min_group_size),
+               text(lang, f"privacy.audit.{privacy.audit_log}", count=privacy.retention_days,
+                    days=privacy.retention_days)]
     never = [text(lang, "privacy.urls"), text(lang, "privacy.passthrough")]
     return _page(
         "status", lang, text(lang, "status.title"), "status.html",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from .engine import Decision, Request, Step, Who
 from .model import Policy, Rule
 from .schedules import Schedule
+from .wording import phrases
 
 _LABEL = 11  # width of the summary's left column
 
@@ -20,35 +21,13 @@ def ordered_groups(policy: Policy, names: frozenset[str] | Sequence[str]) -> lis
     return [g for g in policy.groups if g in names]
 
 
-def targets(rule: Rule) -> str:
-    parts = [*rule.categories, *rule.domains]
-    return ", ".join(parts) if parts else "every site"
-
-
 def describe_rule(policy: Policy, rule: Rule) -> str:
     """One rule as a sentence: 'time-box social for everyone during work-hours: 30 minutes per day'."""
-    who = "everyone" if rule.groups is None else ", ".join(ordered_groups(policy, rule.groups))
-    what = targets(rule)
-    if rule.methods is not None:
-        what = f"{'/'.join(sorted(rule.methods))} requests to {what}"
-    if rule.paths:
-        what += f" (paths {', '.join(rule.paths)})"
-    when = f"during {', '.join(s.name for s in rule.when)}" if rule.when else "at any time"
-    verb = {"allow": "allow", "block": "block", "warn": "warn before", "timebox": "time-box"}[rule.action]
-    text = f"{verb} {what} for {who} {when}"
-    if rule.action == "timebox" and rule.quota is not None:
-        text += f": {rule.quota.minutes} minutes per {rule.quota.per}"
-        if rule.quota.pool != rule.name:
-            text += f" from budget '{rule.quota.pool}'"
-    elif rule.action == "warn":
-        text += f"; continuing allows {rule.continue_minutes} minutes"
-    if rule.shadow:
-        text = f"[shadow, never enforced] would {text}"
-    return text
+    return phrases.rule_sentence(policy, rule)
 
 
 def describe_schedule(schedule: Schedule) -> str:
-    return schedule.describe() or "never"
+    return phrases.schedule(schedule)
 
 
 def summarise(policy: Policy) -> str:
@@ -60,24 +39,18 @@ def summarise(policy: Policy) -> str:
             lines.append(f"{label if i == 0 else '':<{_LABEL}} {value}")
 
     row("zone", [str(policy.timezone.key)])
-    holidays = policy.holidays
-    days = []
-    if holidays.country:
-        days.append(f"public holidays of {holidays.country}" + (f"-{holidays.subdivision}" if holidays.subdivision
-                                                                   else ""))
-    if holidays.dates:
-        days.append("company days off " + ", ".join(d.isoformat() for d in sorted(holidays.dates)))
-    row("holidays", ["; ".join(days)] if days else [])
+    days_off = phrases.holidays(policy.holidays)
+    row("holidays", [days_off] if days_off else [])
     row("schedules", [f"{name}: {describe_schedule(s)}" for name, s in policy.schedules.items()])
     row("categories", [
-        f"{c.name}: {c.domain_count:,} domain{'s' if c.domain_count != 1 else ''}"
+        f"{c.name}: {phrases.amount(c.domain_count, 'domains')}"
         + (f" (incl. {', '.join(c.files)})" if c.files else "")
         for c in policy.categories.values()
     ])
     row("groups", [
         f"{g.name}: " + ", ".join(part for part in (
-            f"{len(g.users)} user{'s' if len(g.users) != 1 else ''}" if g.users else "",
-            f"{len(g.subnets)} subnet{'s' if len(g.subnets) != 1 else ''}" if g.subnets else "",
+            phrases.amount(len(g.users), "users") if g.users else "",
+            phrases.amount(len(g.subnets), "subnets") if g.subnets else "",
         ) if part) if g.users or g.subnets else f"{g.name}: nobody"
         for g in policy.groups.values()
     ])
@@ -87,10 +60,11 @@ def summarise(policy: Policy) -> str:
         lines.append(f"  {rule.index + 1:>{width}}. {rule.name}: {describe_rule(policy, rule)}  (line {rule.line})")
     if not policy.rules:
         lines.append("  (none)")
-    row("budgets", [f"{name}: {q.minutes} minutes per {q.per}" for name, q in policy.budgets.items()])
+    row("budgets", [f"{name}: {phrases.amount(q.minutes, 'minutes')} per {phrases.per(q.per)}"
+                    for name, q in policy.budgets.items()])
     row("default", [policy.default])
     p = policy.privacy
-    audit = "off" if p.audit_log == "off" else f"{p.audit_log}, kept {p.retention_days} days"
+    audit = "off" if p.audit_log == "off" else f"{p.audit_log}, kept {phrases.amount(p.retention_days, 'days')}"
     row("privacy", [f"metrics report groups under {p.min_group_size} people as 'other'; audit log {audit}"])
     if policy.identity.trusted_header:
         row("identity", [f"user name from header {policy.identity.trusted_header} of "
@@ -101,7 +75,7 @@ def summarise(policy: Policy) -> str:
 
 
 def _moment(when: dt.datetime, policy: Policy) -> str:
-    return when.astimezone(policy.timezone).strftime("%a %Y-%m-%d %H:%M %Z")
+    return phrases.timestamp(when, policy.timezone)
 
 
 def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, decision: Decision,
@@ -128,24 +102,14 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     lines.append(f"request     {request.method} {url}  -> host {request.host}, path {request.path}")
     lines.append(f"category    {decision.category or 'none'}")
     lines.append(f"at          {_moment(now, policy)} ({policy.timezone.key})")
-    q = decision.quota
-    if q is not None:
-        if q.counted:
-            minute = "this minute is already counted, so this request costs nothing"
-        elif q.charge:
-            minute = "this request starts a new counted minute"
-        else:
-            minute = "no minutes left"
-        lines.append(f"quota       budget '{q.budget}': {q.used} of {q.limit} minutes used this {q.per} "
-                     f"({q.period}); {minute}; resets {_moment(q.resets_at, policy)}")
-    else:
-        lines.append("quota       none")
+    lines += _schedule_lines(policy, now)
+    lines.append(_quota_line(decision, policy))
     if decision.until is not None:
         lines.append(f"until       {_moment(decision.until, policy)}  (the decision may change then)")
     else:
         lines.append("until       no change in sight")
     if decision.continue_minutes:
-        lines.append(f"continue    choosing to continue allows {decision.continue_minutes} minutes")
+        lines.append(f"continue    choosing to continue allows {phrases.amount(decision.continue_minutes, 'minutes')}")
     shadows = [f"'{s.rule}' would {s.decision}" for s in decision.shadow]
     lines.append(f"shadow      {'; '.join(shadows) if shadows else 'none'}")
     lines.append("rules       in order:")
@@ -165,6 +129,35 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     if decision.rule is None:
         lines.append(f"  --  default: {policy.default}")
     return "\n".join(lines)
+
+
+def _quota_line(decision: Decision, policy: Policy) -> str:
+    q = decision.quota
+    if q is None:
+        return "quota       none"
+    if q.counted:
+        minute = "this minute is already counted, so this request costs nothing"
+    elif q.charge:
+        minute = "this request starts a new counted minute"
+    else:
+        minute = "no minutes left"
+    return (f"quota       budget '{q.budget}': {q.used} of {phrases.amount(q.limit, 'minutes')} used this "
+            f"{phrases.per(q.per)} ({q.period}); {minute}; resets {_moment(q.resets_at, policy)}")
+
+
+def _schedule_lines(policy: Policy, now: dt.datetime) -> list[str]:
+    """The schedules the rules name, in words, and whether each is in force at `now`; then the holidays."""
+    named = {s.name for rule in policy.rules for s in rule.when}
+    rows = [f"{name}: {phrases.schedule(s)} ({'in force' if s.active(now) else 'not in force'})"
+            for name, s in policy.schedules.items() if name in named]
+    lines = [f"{'schedules' if i == 0 else '':<{_LABEL}} {row}" for i, row in enumerate(rows)]
+    days_off = phrases.holidays(policy.holidays)
+    if days_off:
+        today = now.astimezone(policy.timezone).date()
+        holiday = policy.holidays.name(today)
+        lines.append(f"{'holidays':<{_LABEL}} {days_off}; {today.isoformat()} is "
+                     + (f"one ({holiday})" if holiday else "not one"))
+    return lines
 
 
 def _would(decision: Decision, rule: Rule) -> str:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .hosts import normalize_host
 from .model import Policy, Quota, Rule
+from .wording import phrases
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,18 +209,14 @@ def _static_mismatch(rule: Rule, groups: tuple[str, ...], host_tags: frozenset[s
                      request: Request) -> str | None:
     """Why `rule` does not match regardless of the time, or None."""
     if rule.groups is not None and rule.groups.isdisjoint(groups):
-        return f"not in {', '.join(sorted(rule.groups))}"
+        return phrases.mismatch("groups", groups=", ".join(sorted(rule.groups)))
     if rule.host_tags is not None and rule.host_tags.isdisjoint(host_tags):
-        return f"{request.host} is not in {_targets(rule)}"
+        return phrases.mismatch("host", host=request.host, targets=phrases.targets(rule))
     if rule.methods is not None and request.method not in rule.methods:
-        return f"method {request.method} is not {', '.join(sorted(rule.methods))}"
+        return phrases.mismatch("method", method=request.method, methods=", ".join(sorted(rule.methods)))
     if rule.path_regex is not None and not rule.path_regex.match(request.path):
-        return f"path {request.path} does not match {', '.join(rule.paths)}"
+        return phrases.mismatch("path", path=request.path, paths=", ".join(rule.paths))
     return None
-
-
-def _targets(rule: Rule) -> str:
-    return ", ".join([*(f"category {c}" for c in rule.categories), *rule.domains])
 
 
 def _outcome(policy: Policy, rule: Rule, ts: float, now: dt.datetime, usage: Usage
@@ -227,19 +224,19 @@ def _outcome(policy: Policy, rule: Rule, ts: float, now: dt.datetime, usage: Usa
     """(decision, quota, continued, reason) of a matching rule."""
     action = rule.action
     if action == "allow":
-        return "allow", None, False, f"allowed by rule '{rule.name}'"
+        return "allow", None, False, phrases.reason("allow", rule.name)
     if action == "block":
-        return "block", None, False, f"blocked by rule '{rule.name}'"
+        return "block", None, False, phrases.reason("block", rule.name)
     if action == "warn":
         until = usage.continued.get(rule.name) if usage.continued else None
         if until is not None and until.timestamp() > now.timestamp():
-            return "allow", None, True, f"continued past the warning of rule '{rule.name}'"
-        return "warn", None, False, f"rule '{rule.name}' asks you to confirm first"
+            return "allow", None, True, phrases.reason("continued", rule.name)
+        return "warn", None, False, phrases.reason("warn", rule.name)
     assert rule.quota is not None
     q = _quota_state(policy, rule.quota, ts, now, usage)
     if q.charge or q.counted:
-        return "allow", q, False, f"time-boxed by rule '{rule.name}': {q.left} of {q.limit} minutes left this {q.per}"
-    return "block", q, False, f"the {q.limit} minutes per {q.per} of rule '{rule.name}' are used up"
+        return "allow", q, False, phrases.quota_reason(rule.name, q.left, q.limit, q.per, False)
+    return "block", q, False, phrases.quota_reason(rule.name, q.left, q.limit, q.per, True)
 
 
 def evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usage: Usage = NO_USAGE,
@@ -287,7 +284,8 @@ def _evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usag
                     until, until_ts = change, change_ts
             if not active:
                 if trace is not None:
-                    trace.append(Step(rule, False, f"outside {', '.join(s.name for s in rule.when)}"))
+                    names = ", ".join(s.name for s in rule.when)
+                    trace.append(Step(rule, False, phrases.mismatch("outside", schedules=names)))
                 continue
         if trace is not None:
             trace.append(Step(rule, True, "matches"))
@@ -317,12 +315,12 @@ def _evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usag
     if default != "allow" and until is not None and refine:
         until = _refine_until(policy, who, request, default, until, usage, groups)
     return _new_decision(default, default, None, info.category, groups[0] if groups else None,
-                         _DEFAULT_REASON.get(default) or f"no rule matches; the policy's default is {default}",
+                         _DEFAULT_REASON.get(default) or phrases.default_reason(default),
                          None, until, tuple(shadows) if shadows else (), None, None, False)
 
 
 _NEVER = float("inf")
-_DEFAULT_REASON = {d: "no rule matches; the policy's default is " + d for d in ("allow", "block")}
+_DEFAULT_REASON = {d: phrases.default_reason(d) for d in ("allow", "block")}
 
 
 def _refine_until(policy: Policy, who: Who, request: Request, decision: str, until: dt.datetime, usage: Usage,

@@ -78,11 +78,6 @@ class Window:
             return self.include_holidays or day not in holidays
         return False
 
-    def describe(self) -> str:
-        return f"{describe_days(self.days)} {fmt_minutes(self.start)}-{fmt_minutes(self.end)}" + (
-            " (holidays included)" if self.include_holidays else ""
-        )
-
 
 @dataclass(eq=False, slots=True)
 class Schedule:
@@ -167,9 +162,6 @@ class Schedule:
                 high = middle
         return [dt.datetime.fromtimestamp(high, dt.UTC)]
 
-    def describe(self) -> str:
-        return "; ".join(w.describe() for w in self.windows)
-
 
 def parse_days(spec: str | list[str]) -> frozenset[int]:
     """`mon-fri`, `sat,sun`, `[mon, wed-thu]`, `fri-mon` (wraps) -> weekday numbers; ValueError if bad."""
@@ -220,16 +212,3 @@ def parse_time(text: object, *, allow_24: bool = False) -> int:
     if h > 23 or m > 59:
         raise ValueError(f"bad time {text!r}; hours 00-23, minutes 00-59")
     return h * 60 + m
-
-
-def fmt_minutes(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def describe_days(days: frozenset[int]) -> str:
-    ordered = sorted(days)
-    if len(ordered) == 7:
-        return "every day"
-    if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
-        return f"{DAY_NAMES[ordered[0]].capitalize()}-{DAY_NAMES[ordered[-1]].capitalize()}"
-    return ", ".join(DAY_NAMES[d].capitalize() for d in ordered)

@@ -1,0 +1,261 @@
+"""The English column of the one translation table (see table.py)."""
+
+from __future__ import annotations
+
+EN: dict[str, str | tuple[str, str]] = {
+    "footer": "gonogo, the company's social-media policy gateway",
+    "status.link": "See what applies to you",
+    "per.day": "day",
+    "per.week": "week",
+    "block.title": "Blocked: {host}",
+    "block.heading": "This site is not available right now",
+    "block.lead": "{host} is blocked for you by the company's social-media policy.",
+    "label.site": "Site",
+    "label.rule": "Rule",
+    "label.category": "Category",
+    "label.why": "Why",
+    "label.returns": "Access returns",
+    "label.used": "Time used",
+    "label.details": "Technical detail",
+    "rule.default": "the policy's default",
+    "why.block": "Rule “{rule}” blocks this site for you.",
+    "why.quota": (
+        "The {limit} minute per {per} of rule “{rule}” is used up.",
+        "The {limit} minutes per {per} of rule “{rule}” are used up.",
+    ),
+    "why.default": "No rule allows this site, and the policy blocks everything no rule allows.",
+    "returns.none": "No end time: this rule applies at all times.",
+    "used.day": (
+        "{used} of {limit} minute today",
+        "{used} of {limit} minutes today",
+    ),
+    "used.week": (
+        "{used} of {limit} minute this week",
+        "{used} of {limit} minutes this week",
+    ),
+    "when.today": "today at {time}",
+    "when.tomorrow": "tomorrow at {time}",
+    "when.weekday": "{weekday} at {time}",
+    "when.date": "{weekday} {day} {month} {year} at {time}",
+    "text.blocked": "Blocked by the social-media policy: {host}.",
+    "text.returns": "Access returns {when}.",
+    "text.used": "Used: {used}.",
+    "text.more": "See what applies to you: {url}",
+    "warn.title": "Before you continue: {host}",
+    "warn.heading": "A moment, please",
+    "warn.lead": "The company's social-media policy asks you to confirm before you visit {host}.",
+    "warn.button": "Continue to {host}",
+    "warn.means": (
+        "Continuing lets you use this site for {minutes} minute (rule “{rule}”) without this "
+        "question. Your choice is recorded as a continue.",
+        "Continuing lets you use this site for {minutes} minutes (rule “{rule}”) without this "
+        "question. Your choice is recorded as a continue.",
+    ),
+    "warn.until": "This reminder applies until {when}.",
+    "warn.back": "Not needed after all? Just close this tab or go back.",
+    "status.title": "What applies to you",
+    "status.heading": "What the social-media policy means for you",
+    "status.who": "Who the proxy thinks you are",
+    "status.user": "User",
+    "status.address": "Address",
+    "status.anonymous": "not identified, so the rules for everyone apply",
+    "status.groups": "Groups",
+    "status.no_groups": "none",
+    "status.rules": "Rules that apply to you",
+    "status.order": "The first rule that matches a visit decides.",
+    "status.no_rules": "No rule applies to you.",
+    "status.now": "in force now",
+    "status.default.allow": "Everything else: allowed.",
+    "status.default.block": "Everything else: blocked.",
+    "status.default.warn": "Everything else: a reminder first.",
+    "status.trials": "Trials (recorded, never enforced)",
+    "status.budgets": "Time left",
+    "status.no_budgets": "No time-boxed budget applies to you.",
+    "col.budget": "Budget",
+    "col.used": "Used",
+    "col.left": "Left",
+    "col.limit": "Limit",
+    "col.resets": "Starts again",
+    "minutes": "{n} min",
+    "rule.line": "{targets}: {action}",
+    "targets.all": "every site",
+    "targets.category": "category “{name}”",
+    "targets.more": "{count} more",
+    "action.allow": "allowed",
+    "action.block": "blocked",
+    "action.warn": (
+        "a reminder first; after you continue, {minutes} minute without it",
+        "a reminder first; after you continue, {minutes} minutes without it",
+    ),
+    "action.timebox": (
+        "limited to {minutes} minute per {per} (budget “{budget}”)",
+        "limited to {minutes} minutes per {per} (budget “{budget}”)",
+    ),
+    "cond.when": "during {schedules}",
+    "cond.methods": "only for {methods} requests (sending, not reading)",
+    "cond.paths": "only on pages {paths}",
+    "privacy.heading": "Privacy: what is recorded, and what never is",
+    "privacy.counted": "What is counted",
+    "privacy.minutes": "For time-boxed sites: the minutes in which you were active, per budget, so "
+                       "the limit can be enforced. They are deleted when the budget starts again.",
+    "privacy.metrics": (
+        "Totals per group and category for reports. They never contain your name or address; a group "
+        "with fewer than {n} person is reported as “other”.",
+        "Totals per group and category for reports. They never contain your name or address; a group "
+        "with fewer than {n} people is reported as “other”.",
+    ),
+    "privacy.audit.pseudonymous": (
+        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "rule and the site's name (never the full address), under a pseudonym instead of your name. "
+        "Kept {days} day.",
+        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "rule and the site's name (never the full address), under a pseudonym instead of your name. "
+        "Kept {days} days.",
+    ),
+    "privacy.audit.named": (
+        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "rule, the site's name (never the full address) and your user name. Kept {days} day.",
+        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "rule, the site's name (never the full address) and your user name. Kept {days} days.",
+    ),
+    "privacy.audit.off": "No audit log is kept.",
+    "privacy.never": "What is never recorded",
+    "privacy.urls": "Full addresses (URLs), page contents, what you type, post or send, passwords.",
+    "privacy.passthrough": "Sites no rule covers: their traffic passes the proxy without being decrypted.",
+    "notice.title": "Social media at work: our agreements",
+    "notice.intro": "These agreements are written from the policy the web gateway enforces ({file}, "
+                    "version {version}). All times are {zone} time.",
+    "notice.order": "Where agreements overlap, the one that comes first in the policy applies.",
+    "notice.free": "What is free",
+    "notice.limited": "What is limited, and by how much",
+    "notice.confirm": "What asks you to confirm first",
+    "notice.blocked": "What is not allowed",
+    "notice.trials": "Trials",
+    "notice.when": "When",
+    "notice.whom": "For whom",
+    "notice.counted": "What is counted",
+    "notice.never": "What is never recorded",
+    "notice.everyone": "Everyone",
+    "notice.members": "Members of {groups}",
+    "notice.at_any_time": "at any time",
+    "notice.during": "during {schedules}",
+    "notice.sites_of": "the {names} sites",
+    "notice.more": "and {count} more",
+    "notice.every_site": "every site",
+    "notice.writes": "posting and changing things ({methods} requests) on {what}",
+    "notice.methods": "{methods} requests to {what}",
+    "notice.paths": "{what}, on pages matching {paths}",
+    "notice.free_item": "{what}, {when}.",
+    "notice.limited_item": (
+        "{what}, {when}: at most {minutes} minute per {per}.",
+        "{what}, {when}: at most {minutes} minutes per {per}.",
+    ),
+    "notice.shared_budget": "This budget ({pool}) is shared with: {others}.",
+    "notice.confirm_item": (
+        "{what}, {when}: a reminder asks you to confirm first; after you continue you are not asked "
+        "again for {minutes} minute.",
+        "{what}, {when}: a reminder asks you to confirm first; after you continue you are not asked "
+        "again for {minutes} minutes.",
+    ),
+    "notice.blocked_item": "{what}, {when}.",
+    "notice.trial_item": "The policy tries out: {action} {what}, {when}, for {whom}. A trial is never"
+                         " enforced; it only counts how often it would apply.",
+    "notice.trial_block": "blocking",
+    "notice.trial_allow": "allowing",
+    "notice.trial_warn": "a reminder before",
+    "notice.trial_timebox": (
+        "a time limit of {minutes} minute per {per} on",
+        "a time limit of {minutes} minutes per {per} on",
+    ),
+    "notice.default_allow": "Everything not named in these agreements is not limited.",
+    "notice.default_block": "Everything not named in these agreements is blocked.",
+    "notice.nothing": "Nothing.",
+    "window": "{days}, {start}–{end}",
+    "window.overnight": "{days}, {start} until {end} the next morning",
+    "window.all_day": "{days}, all day",
+    "days.every": "every day",
+    "days.range": "{first} to {last}",
+    "and": "and",
+    "window.holidays": " (also on holidays)",
+    "holidays.public": "public holidays ({country})",
+    "holidays.dates": "the company's days off: {dates}",
+    "notice.holidays_rule": "These times do not apply on {which}, unless a time says otherwise.",
+    "notice.no_schedule": "The agreements above apply at any time; there are no time windows.",
+    "notice.groups_intro": "Agreements name these groups:",
+    "notice.groups_how_users": "Which groups you are in follows from your user name at the gateway.",
+    "notice.groups_how_both": "Which groups you are in follows from your user name at the gateway or "
+                              "from the network you work from.",
+    "notice.groups_how_subnets": "Which groups you are in follows from the network you work from.",
+    "notice.groups_none": "The agreements apply to everyone alike; there are no groups.",
+    "notice.groups_everyone": "Agreements for everyone apply to people in no group too.",
+    "notice.active_minutes": "Time is counted in active minutes: a minute of the clock in which you "
+                             "make at least one request to a time-limited site counts as one minute. "
+                             "More requests in a minute that is already counted cost nothing.",
+    "notice.used_up": "When the minutes are used up, the next request that would need a new minute is"
+                      " blocked until the limit starts again.",
+    "notice.period_day": "A day starts at 00:00 ({zone} time).",
+    "notice.period_week": "A week starts on Monday at 00:00 ({zone} time).",
+    "notice.no_counting": "No time is counted: none of the agreements is a time limit.",
+    "notice.continue_counted": "When you continue past a reminder, that choice is remembered for the "
+                               "minutes named above.",
+    "notice.passthrough": "Sites that no agreement covers are passed through without being decrypted:"
+                          " the gateway does not see which pages you visit there, and keeps no record"
+                          " of them.",
+    "notice.inspect_catch_all": "Because the agreement '{rule}' applies to every site, all web "
+                                "traffic through the gateway is inspected.",
+    "notice.inspect_default": "Because everything not named here is blocked, all web traffic through "
+                              "the gateway is inspected.",
+    "notice.no_urls": "Full web addresses (URLs, with their paths and search terms) are never stored;"
+                      " at most the name of the site.",
+    "notice.metrics": (
+        "Dashboards and metrics never name a person: they count per group, and a group with fewer "
+        "than {size} person is shown as 'other'.",
+        "Dashboards and metrics never name a person: they count per group, and a group with fewer "
+        "than {size} people is shown as 'other'.",
+    ),
+    "notice.audit_off": "There is no audit log of individual decisions.",
+    "notice.audit_pseudonymous": (
+        "When you are blocked, see a reminder, continue past one or use up a time limit, an audit "
+        "record is written with the time, the agreement and the site name, under a pseudonym (a code,"
+        " not your name). Records are deleted after {days} day.",
+        "When you are blocked, see a reminder, continue past one or use up a time limit, an audit "
+        "record is written with the time, the agreement and the site name, under a pseudonym (a code,"
+        " not your name). Records are deleted after {days} days.",
+    ),
+    "notice.audit_named": (
+        "When you are blocked, see a reminder, continue past one or use up a time limit, an audit "
+        "record is written with the time, the agreement, the site name and your user name. Records "
+        "are deleted after {days} day.",
+        "When you are blocked, see a reminder, continue past one or use up a time limit, an audit "
+        "record is written with the time, the agreement, the site name and your user name. Records "
+        "are deleted after {days} days.",
+    ),
+    # counts, with singular and plural
+    "count.minutes": ("{n} minute", "{n} minutes"),
+    "count.days": ("{n} day", "{n} days"),
+    "count.domains": ("{n} domain", "{n} domains"),
+    "count.users": ("{n} user", "{n} users"),
+    "count.subnets": ("{n} subnet", "{n} subnets"),
+    "holidays.not_on": "not on {which}",
+    # why a rule decided or did not match (the engine's reasons, `gonogo explain`)
+    "reason.allow": "allowed by rule '{rule}'",
+    "reason.block": "blocked by rule '{rule}'",
+    "reason.continued": "continued past the warning of rule '{rule}'",
+    "reason.warn": "rule '{rule}' asks you to confirm first",
+    "reason.timebox": (
+        "time-boxed by rule '{rule}': {left} of {limit} minute left this {per}",
+        "time-boxed by rule '{rule}': {left} of {limit} minutes left this {per}",
+    ),
+    "reason.used_up": (
+        "the {limit} minute per {per} of rule '{rule}' is used up",
+        "the {limit} minutes per {per} of rule '{rule}' are used up",
+    ),
+    "reason.default": "no rule matches; the policy's default is {default}",
+    "mismatch.groups": "not in {groups}",
+    "mismatch.host": "{host} is not in {targets}",
+    "mismatch.method": "method {method} is not {methods}",
+    "mismatch.path": "path {path} does not match {paths}",
+    "mismatch.outside": "outside {schedules}",
+    "target.category": "category {name}",
+    "schedule.never": "never",
+}

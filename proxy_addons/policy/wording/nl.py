@@ -1,0 +1,266 @@
+"""The Dutch column of the one translation table (see table.py)."""
+
+from __future__ import annotations
+
+NL: dict[str, str | tuple[str, str]] = {
+    "footer": "gonogo, de socialmediagateway van het bedrijf",
+    "status.link": "Bekijk wat voor jou geldt",
+    "per.day": "dag",
+    "per.week": "week",
+    "block.title": "Geblokkeerd: {host}",
+    "block.heading": "Deze site is nu niet beschikbaar",
+    "block.lead": "{host} is voor jou geblokkeerd door het socialmediabeleid van het bedrijf.",
+    "label.site": "Site",
+    "label.rule": "Regel",
+    "label.category": "Categorie",
+    "label.why": "Waarom",
+    "label.returns": "Weer beschikbaar",
+    "label.used": "Gebruikte tijd",
+    "label.details": "Technisch detail",
+    "rule.default": "de standaard van het beleid",
+    "why.block": "Regel “{rule}” blokkeert deze site voor jou.",
+    "why.quota": (
+        "De {limit} minuut per {per} van regel “{rule}” is op.",
+        "De {limit} minuten per {per} van regel “{rule}” zijn op.",
+    ),
+    "why.default": "Geen regel staat deze site toe, en het beleid blokkeert alles wat geen regel toestaat.",
+    "returns.none": "Geen eindtijd: deze regel geldt altijd.",
+    "used.day": (
+        "{used} van {limit} minuut vandaag",
+        "{used} van {limit} minuten vandaag",
+    ),
+    "used.week": (
+        "{used} van {limit} minuut deze week",
+        "{used} van {limit} minuten deze week",
+    ),
+    "when.today": "vandaag om {time}",
+    "when.tomorrow": "morgen om {time}",
+    "when.weekday": "{weekday} om {time}",
+    "when.date": "{weekday} {day} {month} {year} om {time}",
+    "text.blocked": "Geblokkeerd door het socialmediabeleid: {host}.",
+    "text.returns": "Weer beschikbaar {when}.",
+    "text.used": "Gebruikt: {used}.",
+    "text.more": "Bekijk wat voor jou geldt: {url}",
+    "warn.title": "Voordat je verdergaat: {host}",
+    "warn.heading": "Even een moment",
+    "warn.lead": "Het socialmediabeleid van het bedrijf vraagt je te bevestigen voordat je {host} bezoekt.",
+    "warn.button": "Doorgaan naar {host}",
+    "warn.means": (
+        "Als je doorgaat, kun je deze site {minutes} minuut gebruiken (regel “{rule}”) zonder deze "
+        "vraag. Je keuze wordt vastgelegd als ‘doorgegaan’.",
+        "Als je doorgaat, kun je deze site {minutes} minuten gebruiken (regel “{rule}”) zonder deze "
+        "vraag. Je keuze wordt vastgelegd als ‘doorgegaan’.",
+    ),
+    "warn.until": "Deze herinnering geldt tot {when}.",
+    "warn.back": "Toch niet nodig? Sluit dit tabblad of ga terug.",
+    "status.title": "Wat voor jou geldt",
+    "status.heading": "Wat het socialmediabeleid voor jou betekent",
+    "status.who": "Wie de proxy denkt dat je bent",
+    "status.user": "Gebruiker",
+    "status.address": "Adres",
+    "status.anonymous": "niet herkend, dus de regels voor iedereen gelden",
+    "status.groups": "Groepen",
+    "status.no_groups": "geen",
+    "status.rules": "Regels die voor jou gelden",
+    "status.order": "De eerste regel die bij een bezoek past, beslist.",
+    "status.no_rules": "Er geldt geen regel voor jou.",
+    "status.now": "nu van kracht",
+    "status.default.allow": "Al het andere: toegestaan.",
+    "status.default.block": "Al het andere: geblokkeerd.",
+    "status.default.warn": "Al het andere: eerst een herinnering.",
+    "status.trials": "Proeven (vastgelegd, nooit gehandhaafd)",
+    "status.budgets": "Resterende tijd",
+    "status.no_budgets": "Voor jou geldt geen tijdsbudget.",
+    "col.budget": "Budget",
+    "col.used": "Gebruikt",
+    "col.left": "Over",
+    "col.limit": "Limiet",
+    "col.resets": "Begint opnieuw",
+    "minutes": "{n} min",
+    "rule.line": "{targets}: {action}",
+    "targets.all": "elke site",
+    "targets.category": "categorie “{name}”",
+    "targets.more": "nog {count}",
+    "action.allow": "toegestaan",
+    "action.block": "geblokkeerd",
+    "action.warn": (
+        "eerst een herinnering; na doorgaan {minutes} minuut zonder",
+        "eerst een herinnering; na doorgaan {minutes} minuten zonder",
+    ),
+    "action.timebox": (
+        "beperkt tot {minutes} minuut per {per} (budget “{budget}”)",
+        "beperkt tot {minutes} minuten per {per} (budget “{budget}”)",
+    ),
+    "cond.when": "tijdens {schedules}",
+    "cond.methods": "alleen voor {methods}-verzoeken (versturen, niet lezen)",
+    "cond.paths": "alleen op pagina's {paths}",
+    "privacy.heading": "Privacy: wat wordt vastgelegd, en wat nooit",
+    "privacy.counted": "Wat wordt geteld",
+    "privacy.minutes": "Voor sites met een tijdslimiet: de minuten waarin je actief was, per budget, "
+                       "zodat de limiet kan gelden. Ze worden gewist als het budget opnieuw begint.",
+    "privacy.metrics": (
+        "Totalen per groep en categorie voor rapportages. Daarin staan nooit je naam of adres; een "
+        "groep met minder dan {n} persoon telt als “overig”.",
+        "Totalen per groep en categorie voor rapportages. Daarin staan nooit je naam of adres; een "
+        "groep met minder dan {n} mensen telt als “overig”.",
+    ),
+    "privacy.audit.pseudonymous": (
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "tijd, de regel en de naam van de site (nooit het volledige adres), onder een pseudoniem in "
+        "plaats van je naam. {days} dag bewaard.",
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "tijd, de regel en de naam van de site (nooit het volledige adres), onder een pseudoniem in "
+        "plaats van je naam. {days} dagen bewaard.",
+    ),
+    "privacy.audit.named": (
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "tijd, de regel, de naam van de site (nooit het volledige adres) en je gebruikersnaam. {days}"
+        " dag bewaard.",
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "tijd, de regel, de naam van de site (nooit het volledige adres) en je gebruikersnaam. {days}"
+        " dagen bewaard.",
+    ),
+    "privacy.audit.off": "Er wordt geen auditlog bijgehouden.",
+    "privacy.never": "Wat nooit wordt vastgelegd",
+    "privacy.urls": "Volledige adressen (URL's), inhoud van pagina's, wat je typt, plaatst of "
+                    "verstuurt, wachtwoorden.",
+    "privacy.passthrough": "Sites waarvoor geen regel geldt: hun verkeer gaat versleuteld door de "
+                           "proxy en wordt niet ontsleuteld.",
+    "notice.title": "Sociale media op het werk: onze afspraken",
+    "notice.intro": "Deze afspraken zijn opgesteld uit het beleid dat de webgateway uitvoert ({file},"
+                    " versie {version}). Alle tijden zijn in de tijdzone {zone}.",
+    "notice.order": "Waar afspraken elkaar overlappen, geldt de afspraak die als eerste in het beleid staat.",
+    "notice.free": "Wat vrij is",
+    "notice.limited": "Wat beperkt is, en hoeveel",
+    "notice.confirm": "Waarbij je eerst moet bevestigen",
+    "notice.blocked": "Wat niet mag",
+    "notice.trials": "Proeven",
+    "notice.when": "Wanneer",
+    "notice.whom": "Voor wie",
+    "notice.counted": "Wat er geteld wordt",
+    "notice.never": "Wat nooit wordt vastgelegd",
+    "notice.everyone": "Iedereen",
+    "notice.members": "Leden van {groups}",
+    "notice.at_any_time": "op elk moment",
+    "notice.during": "tijdens {schedules}",
+    "notice.sites_of": "de sites van {names}",
+    "notice.more": "en nog {count}",
+    "notice.every_site": "elke site",
+    "notice.writes": "berichten plaatsen en wijzigen ({methods}-verzoeken) op {what}",
+    "notice.methods": "{methods}-verzoeken naar {what}",
+    "notice.paths": "{what}, op pagina's die passen bij {paths}",
+    "notice.free_item": "{what}, {when}.",
+    "notice.limited_item": (
+        "{what}, {when}: hoogstens {minutes} minuut per {per}.",
+        "{what}, {when}: hoogstens {minutes} minuten per {per}.",
+    ),
+    "notice.shared_budget": "Dit tegoed ({pool}) wordt gedeeld met: {others}.",
+    "notice.confirm_item": (
+        "{what}, {when}: je krijgt eerst een herinnering en bevestigt zelf; daarna word je {minutes} "
+        "minuut niet opnieuw gevraagd.",
+        "{what}, {when}: je krijgt eerst een herinnering en bevestigt zelf; daarna word je {minutes} "
+        "minuten niet opnieuw gevraagd.",
+    ),
+    "notice.blocked_item": "{what}, {when}.",
+    "notice.trial_item": "Het beleid probeert uit: {action} {what}, {when}, voor {whom}. Een proef "
+                         "wordt nooit uitgevoerd; er wordt alleen geteld hoe vaak die zou gelden.",
+    "notice.trial_block": "blokkeren van",
+    "notice.trial_allow": "toestaan van",
+    "notice.trial_warn": "een herinnering vóór",
+    "notice.trial_timebox": (
+        "een tijdslimiet van {minutes} minuut per {per} op",
+        "een tijdslimiet van {minutes} minuten per {per} op",
+    ),
+    "notice.default_allow": "Alles wat niet in deze afspraken genoemd wordt, is niet beperkt.",
+    "notice.default_block": "Alles wat niet in deze afspraken genoemd wordt, is geblokkeerd.",
+    "notice.nothing": "Niets.",
+    "window": "{days}, {start}–{end}",
+    "window.overnight": "{days}, {start} tot {end} de volgende ochtend",
+    "window.all_day": "{days}, de hele dag",
+    "days.every": "elke dag",
+    "days.range": "{first} tot en met {last}",
+    "and": "en",
+    "window.holidays": " (ook op feestdagen)",
+    "holidays.public": "officiële feestdagen ({country})",
+    "holidays.dates": "de vrije dagen van het bedrijf: {dates}",
+    "notice.holidays_rule": "Deze tijden gelden niet op {which}, tenzij bij een tijd anders staat.",
+    "notice.no_schedule": "De afspraken hierboven gelden op elk moment; er zijn geen tijdvakken.",
+    "notice.groups_intro": "De afspraken noemen deze groepen:",
+    "notice.groups_how_users": "In welke groepen je zit, volgt uit je gebruikersnaam bij de gateway.",
+    "notice.groups_how_both": "In welke groepen je zit, volgt uit je gebruikersnaam bij de gateway of"
+                              " uit het netwerk waarvandaan je werkt.",
+    "notice.groups_how_subnets": "In welke groepen je zit, volgt uit het netwerk waarvandaan je werkt.",
+    "notice.groups_none": "De afspraken gelden voor iedereen gelijk; er zijn geen groepen.",
+    "notice.groups_everyone": "Afspraken voor iedereen gelden ook voor wie in geen enkele groep zit.",
+    "notice.active_minutes": "Tijd wordt geteld in actieve minuten: een klokminuut waarin je minstens"
+                             " één verzoek doet naar een site met een tijdslimiet, telt als één "
+                             "minuut. Meer verzoeken in een minuut die al geteld is, kosten niets "
+                             "extra.",
+    "notice.used_up": "Zijn de minuten op, dan wordt het volgende verzoek dat een nieuwe minuut nodig"
+                      " heeft geblokkeerd, tot de limiet opnieuw begint.",
+    "notice.period_day": "Een dag begint om 00:00 (tijdzone {zone}).",
+    "notice.period_week": "Een week begint op maandag om 00:00 (tijdzone {zone}).",
+    "notice.no_counting": "Er wordt geen tijd geteld: geen van de afspraken is een tijdslimiet.",
+    "notice.continue_counted": "Als je na een herinnering doorgaat, wordt die keuze onthouden voor "
+                               "het aantal minuten dat hierboven staat.",
+    "notice.passthrough": "Sites waar geen afspraak over gaat, worden doorgegeven zonder "
+                          "ontsleuteling: de gateway ziet niet welke pagina's je daar bezoekt en legt"
+                          " er niets van vast.",
+    "notice.inspect_catch_all": "Omdat de afspraak '{rule}' voor elke site geldt, wordt al het "
+                                "webverkeer via de gateway bekeken.",
+    "notice.inspect_default": "Omdat alles wat hier niet genoemd wordt geblokkeerd is, wordt al het "
+                              "webverkeer via de gateway bekeken.",
+    "notice.no_urls": "Volledige webadressen (URL's, met paden en zoektermen) worden nooit "
+                      "opgeslagen; hoogstens de naam van de site.",
+    "notice.metrics": (
+        "Dashboards en meetgegevens noemen nooit een persoon: ze tellen per groep, en een groep met "
+        "minder dan {size} persoon wordt getoond als 'other' (overig).",
+        "Dashboards en meetgegevens noemen nooit een persoon: ze tellen per groep, en een groep met "
+        "minder dan {size} mensen wordt getoond als 'other' (overig).",
+    ),
+    "notice.audit_off": "Er is geen auditlog van afzonderlijke beslissingen.",
+    "notice.audit_pseudonymous": (
+        "Als je geblokkeerd wordt, een herinnering ziet, daarna doorgaat of een tijdslimiet opmaakt, "
+        "wordt een auditregel geschreven met het tijdstip, de afspraak en de naam van de site, onder "
+        "een pseudoniem (een code, niet je naam). Regels worden na {days} dag verwijderd.",
+        "Als je geblokkeerd wordt, een herinnering ziet, daarna doorgaat of een tijdslimiet opmaakt, "
+        "wordt een auditregel geschreven met het tijdstip, de afspraak en de naam van de site, onder "
+        "een pseudoniem (een code, niet je naam). Regels worden na {days} dagen verwijderd.",
+    ),
+    "notice.audit_named": (
+        "Als je geblokkeerd wordt, een herinnering ziet, daarna doorgaat of een tijdslimiet opmaakt, "
+        "wordt een auditregel geschreven met het tijdstip, de afspraak, de naam van de site en je "
+        "gebruikersnaam. Regels worden na {days} dag verwijderd.",
+        "Als je geblokkeerd wordt, een herinnering ziet, daarna doorgaat of een tijdslimiet opmaakt, "
+        "wordt een auditregel geschreven met het tijdstip, de afspraak, de naam van de site en je "
+        "gebruikersnaam. Regels worden na {days} dagen verwijderd.",
+    ),
+    # counts, with singular and plural
+    "count.minutes": ("{n} minuut", "{n} minuten"),
+    "count.days": ("{n} dag", "{n} dagen"),
+    "count.domains": ("{n} domein", "{n} domeinen"),
+    "count.users": ("{n} gebruiker", "{n} gebruikers"),
+    "count.subnets": ("{n} subnet", "{n} subnets"),
+    "holidays.not_on": "niet op {which}",
+    # why a rule decided or did not match (the engine's reasons, `gonogo explain`)
+    "reason.allow": "toegestaan door regel '{rule}'",
+    "reason.block": "geblokkeerd door regel '{rule}'",
+    "reason.continued": "doorgegaan na de waarschuwing van regel '{rule}'",
+    "reason.warn": "regel '{rule}' vraagt eerst om bevestiging",
+    "reason.timebox": (
+        "tijdslimiet van regel '{rule}': nog {left} van {limit} minuut deze {per}",
+        "tijdslimiet van regel '{rule}': nog {left} van {limit} minuten deze {per}",
+    ),
+    "reason.used_up": (
+        "de {limit} minuut per {per} van regel '{rule}' is op",
+        "de {limit} minuten per {per} van regel '{rule}' zijn op",
+    ),
+    "reason.default": "geen regel past; de standaard van het beleid is {default}",
+    "mismatch.groups": "niet in {groups}",
+    "mismatch.host": "{host} valt niet onder {targets}",
+    "mismatch.method": "methode {method} is niet {methods}",
+    "mismatch.path": "pad {path} past niet bij {paths}",
+    "mismatch.outside": "buiten {schedules}",
+    "target.category": "categorie {name}",
+    "schedule.never": "nooit",
+}
