@@ -18,9 +18,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from proxy_addons.tools import dashboards as d
 from proxy_addons import metrics as m
 from proxy_addons.policy import load_policy, period_of
+from proxy_addons.tools import dashboards as d
 from proxy_addons.usage.sqlite import SqliteLedger
 from tests.conftest import ROOT
 from tests.support.prometheus import Prometheus, PromQLError, promtool_findings

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 import yaml
 
-from proxy_addons.tools import dashboards as d
 from proxy_addons import metrics as m
+from proxy_addons.tools import dashboards as d
 from tests.conftest import ROOT
 
 PROM = ROOT / "deploy" / "prometheus"

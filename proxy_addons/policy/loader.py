@@ -113,7 +113,6 @@ class _Builder:
         self.fail_if_errors()
         policy = self.compile(doc)
         self.fail_if_errors()
-        policy.warnings = sorted(self.warnings, key=lambda p: (p.line, p.column))
         return policy
 
     def parse(self) -> LocDict:
@@ -186,7 +185,7 @@ class _Builder:
             source=self.filename, sha256=self.digest.hexdigest(), version=1, timezone=tz, holidays=holidays,
             schedules=schedules, categories=categories, groups=groups, rules=tuple(rules),
             default=doc.get("default", "allow"), privacy=privacy, identity=identity, index=index,
-            budgets=budgets,
+            budgets=budgets, warnings=tuple(sorted(self.warnings, key=lambda p: (p.line, p.column))),
         )
 
     def timezone(self, doc: LocDict) -> ZoneInfo:
