@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -179,7 +180,7 @@ class AuditLog:
             if day != pruned_day:
                 pruned_day = day
                 self._safely(self.prune)
-            self._safely(lambda day=day, line=line: self._append(day, line))
+            self._safely(functools.partial(self._append, day, line))
 
     def _prepare(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)

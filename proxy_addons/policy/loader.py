@@ -46,7 +46,8 @@ _METHOD = re.compile(r"[A-Z]+")
 @cache
 def schema() -> dict[str, Any]:
     """The policy language's JSON Schema, shipped inside the package."""
-    return json.loads(resources.files(__package__).joinpath("schema.json").read_text("utf-8"))
+    loaded: dict[str, Any] = json.loads(resources.files(__package__).joinpath("schema.json").read_text("utf-8"))
+    return loaded
 
 
 def load_policy(path: str | Path) -> Policy:
