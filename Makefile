@@ -20,6 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	./.ci/debian-packages $(DEBIAN_TEST_PACKAGES)
 	$(VENV)/bin/ruff check proxy_addons tests benchmarks
+	$(VENV)/bin/mypy proxy_addons
 	$(VENV)/bin/pytest -q
 
 bench-decide: $(STAMP)

@@ -19,6 +19,7 @@ written (call it via `asyncio.to_thread` from the loop); `close()` flushes and s
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -182,7 +183,7 @@ class AuditLog:
             if day != pruned_day:
                 pruned_day = day
                 self._safely(self.prune)
-            self._safely(lambda day=day, line=line: self._append(day, line))
+            self._safely(functools.partial(self._append, day, line))
             self._safely(self._note_losses)
 
     def _prepare(self) -> None:

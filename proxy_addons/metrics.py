@@ -346,10 +346,10 @@ class Metrics:
                 recent = sum(1 for m in people.values() if now_minute - ACTIVE_WINDOW_MINUTES < m <= now_minute)
                 active.add_metric((group, category), recent)
             current = self._day == today
-            for group, people in sorted(self._today.items()):
-                users.add_metric((group,), len(people) if current else 0)
-            for (group, category), people in sorted(self._today_by_category.items()):
-                by_category.add_metric((group, category), len(people) if current else 0)
+            for group, seen in sorted(self._today.items()):
+                users.add_metric((group,), len(seen) if current else 0)
+            for (group, category), seen in sorted(self._today_by_category.items()):
+                by_category.add_metric((group, category), len(seen) if current else 0)
             policy = self._policy
             ledger_ok = self._ledger_ok
         yield from (active, users, by_category)

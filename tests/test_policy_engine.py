@@ -303,7 +303,8 @@ def test_memo_tables_stay_bounded_and_right(order: Policy) -> None:
     now = at(2026, 11, 26, 10)
     for i in range(CACHE_SIZE + 10):
         decide(order, f"user{i}", f"h{i}.facebook.com", now, ip=str(ipaddress.ip_address(i + 1)))
-    assert len(order._hosts) <= CACHE_SIZE and len(order._people) <= CACHE_SIZE
+    sizes = order.lookups.sizes()
+    assert sizes["hosts"] <= CACHE_SIZE and sizes["people"] <= CACHE_SIZE
     assert decide(order, "ann", "www.facebook.com", now).rule == "first for a"
     assert order.covers("www.facebook.com") and order.covers("example.org")  # default block covers all
 
@@ -500,3 +501,21 @@ def test_the_core_imports_no_proxy_store_or_metrics_library() -> None:
     done = subprocess.run([sys.executable, "-c", code, str(EXAMPLE_POLICY)], capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_positional_constructors_fill_every_field_by_name() -> None:
+    """The hand-written constructors of engine.POSITIONAL take each field of their class, in order, and
+    put every argument in the field of its name: the same object the dataclass's own __init__ builds."""
+    import dataclasses
+    import inspect
+
+    from proxy_addons.policy.engine import POSITIONAL
+
+    for cls, make in POSITIONAL.items():
+        names = [f.name for f in dataclasses.fields(cls)]
+        assert list(inspect.signature(make).parameters) == names
+        values = [object() for _ in names]
+        built = make(*values)
+        assert type(built) is cls
+        assert [getattr(built, n) for n in names] == values
+        assert built == cls(*values)

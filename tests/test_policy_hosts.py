@@ -150,7 +150,7 @@ LIST_LINES = st.lists(st.sampled_from([
 @given(LIST_LINES, st.integers(1, 64), st.booleans())
 def test_list_files_read_in_any_chunk_size_give_the_same_result(tmp_path_factory, lines: list[str], chunk: int,
                                                                  final_newline: bool) -> None:
-    from proxy_addons.policy import loader
+    from proxy_addons.policy import domainlists
 
     directory = tmp_path_factory.mktemp("chunks")
     (directory / "l.txt").write_text("\n".join(lines) + ("\n" if final_newline else ""), "utf-8")
@@ -159,11 +159,11 @@ def test_list_files_read_in_any_chunk_size_give_the_same_result(tmp_path_factory
         text = line.split("#", 1)[0].strip()
         if text:
             try:
-                expected_domains.add(loader._domain(text))
+                expected_domains.add(domainlists.domain(text))
             except BadHost:
                 expected_bad.append(number)
-    saved = loader._CHUNK
-    loader._CHUNK = chunk
+    saved = domainlists._CHUNK
+    domainlists._CHUNK = chunk
     try:
         policy = load_text("version: 1\ncategories:\n  c: {files: [l.txt]}\nrules: []\n", "p.yaml", directory)
         assert expected_bad == []
@@ -172,7 +172,7 @@ def test_list_files_read_in_any_chunk_size_give_the_same_result(tmp_path_factory
     except PolicyError as exc:
         assert [p.line for p in exc.problems] == expected_bad
     finally:
-        loader._CHUNK = saved
+        domainlists._CHUNK = saved
 
 
 def test_many_bad_lines_are_summarised(tmp_path: Path) -> None:

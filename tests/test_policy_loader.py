@@ -133,7 +133,7 @@ def test_rules_that_only_look_alike_are_not_reported_unreachable() -> None:
                               "  - {name: posts, categories: [social], methods: [POST], action: block}\n"
                               "  - {name: trial, categories: [social], action: block, shadow: true}\n"
                               "  - {name: rest, categories: [social], action: allow}\n", "ok.yaml")
-    assert policy.warnings == []
+    assert policy.warnings == ()
 
 
 def test_yaml_11_surprises_are_not_made(tmp_path: Path) -> None:
@@ -175,7 +175,7 @@ def test_example_validates_against_the_shipped_schema_directly() -> None:
 
 def test_example_loads_clean() -> None:
     policy = load_policy(EXAMPLE_POLICY)
-    assert policy.warnings == []
+    assert policy.warnings == ()
     assert [r.name for r in policy.rules] == [
         "social team runs our channels", "no posting from interns", "corporate news on LinkedIn", "lunch is free",
         "tiktok trial", "social time-box", "news needs a reason"]

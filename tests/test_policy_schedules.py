@@ -175,6 +175,8 @@ def test_next_change_is_exactly_the_first_minute_the_state_differs(day: dt.date,
     else:
         assert expected is not None and change.astimezone(dt.UTC) == expected
         # the remembered answer is the same just before the change, and new right at it
-        just_before = change - dt.timedelta(seconds=1)
+        # (a second before in real time: arithmetic on an aware local time is wall-clock arithmetic, and one
+        # second before 03:00 on the day clocks go forward is 02:59:59, an hour later than meant)
+        just_before = change.astimezone(dt.UTC) - dt.timedelta(seconds=1)
         assert s.state(just_before) == (active, change)
         assert s.active(change) != active

@@ -89,7 +89,7 @@ def run_quota(args: argparse.Namespace) -> int:
         return 1
 
 
-def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register `quota show|grant|reset` on the CLI's subparsers; as proxy_addons.cli expects, the parsed arguments
     carry their handler: `args.func(args) -> int` (the exit status)."""
     quota = subparsers.add_parser("quota", help="show, grant or reset a person's time budgets",

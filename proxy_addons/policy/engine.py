@@ -4,10 +4,10 @@ Nothing here does I/O. The proxy, `gonogo explain` and the tests all call the sa
 what makes `explain` honest: it shows the very path a live request takes.
 
 A decision costs a few microseconds because everything that does not change from one request to the
-next is remembered on the Policy in small bounded tables: per host the matching rules and categories
-(`Policy.host_info`), per person the groups (`Policy.groups_of`), per schedule its state until its next
-change, per budget the current period. The result is the same as deciding from scratch, which
-tests/test_policy_engine.py checks against a reference model.
+next is remembered beside the Policy in small bounded tables (`Policy.lookups`): per host the matching
+rules and categories (`Lookups.host_info`), per person the groups (`Lookups.groups_of`), per budget the
+current period (`Lookups.period_at`), and per schedule its state until its next change. The result is
+the same as deciding from scratch, which tests/test_policy_engine.py checks against a reference model.
 """
 
 from __future__ import annotations
@@ -145,48 +145,9 @@ class Step:
     why: str
 
 
-def _positional(cls: type) -> Any:
-    """A positional constructor for a frozen, slotted dataclass that fills the slots directly.
-
-    The generated `__init__` of a frozen dataclass calls `object.__setattr__` once per field, which
-    makes building one Decision cost more than the rest of a decision together. This does the same
-    assignments through the slot descriptors, in half the time; the object is the same in every way.
-    Callers pass every field, in declaration order.
-    """
-    names = [f.name for f in dataclasses.fields(cls)]
-    env = {f"set_{n}": cls.__dict__[n].__set__ for n in names}
-    env.update(cls=cls, new=object.__new__)
-    body = "\n".join(f"    set_{n}(obj, {n})" for n in names)
-    source = f"def make({', '.join(names)}):\n    obj = new(cls)\n{body}\n    return obj\n"
-    exec(source, env)  # unrolled like dataclasses' own generated __init__; a loop would cost the gain
-    return env["make"]
-
-
 def period_of(quota: Quota, now: dt.datetime, policy: Policy) -> tuple[str, dt.datetime]:
     """The period key of `now` and when the period ends (local midnight; weeks start on Monday)."""
-    return _period_at(policy, quota.per, now.timestamp(), now)
-
-
-def _period_at(policy: Policy, per: str, ts: float, now: dt.datetime) -> tuple[str, dt.datetime]:
-    # A period stays the same from the first instant it was asked about until it ends; remembering
-    # that range saves two time-zone conversions per time-boxed request. A few periods are kept, so
-    # looking ahead (when does access return?) does not evict the present.
-    known = policy._periods.get(per, ())
-    for start, end, key, resets_at in known:
-        if start <= ts < end:
-            return key, resets_at
-    local = now.astimezone(policy.timezone)
-    day = local.date()
-    if per == "week":
-        start_day = day - dt.timedelta(days=day.weekday())
-        end_day = start_day + dt.timedelta(days=7)
-        key = f"week-{start_day.isoformat()}"
-    else:
-        end_day = day + dt.timedelta(days=1)
-        key = day.isoformat()
-    resets_at = dt.datetime.combine(end_day, dt.time(0), policy.timezone)
-    policy._periods[per] = [(ts, resets_at.timestamp(), key, resets_at), *known[:3]]
-    return key, resets_at
+    return policy.lookups.period_at(quota.per, now.timestamp(), now)
 
 
 def quota_state(policy: Policy, quota: Quota, now: dt.datetime, usage: Usage) -> QuotaState:
@@ -194,7 +155,7 @@ def quota_state(policy: Policy, quota: Quota, now: dt.datetime, usage: Usage) ->
 
 
 def _quota_state(policy: Policy, quota: Quota, ts: float, now: dt.datetime, usage: Usage) -> QuotaState:
-    period, resets_at = _period_at(policy, quota.per, ts, now)
+    period, resets_at = policy.lookups.period_at(quota.per, ts, now)
     bu = usage.budgets.get(quota.pool, _NO_BUDGET)
     if bu.period is not None and bu.period != period:
         bu = _NO_BUDGET
@@ -250,9 +211,10 @@ def evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usage
 
 def _evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usage: Usage,
               trace: list[Step] | None, groups: tuple[str, ...] | None, refine: bool) -> Decision:
+    lookups = policy.lookups
     if groups is None:
-        groups = policy.groups_of(who.user, who.ip)
-    info = policy.host_info(request.host)
+        groups = lookups.groups_of(who.user, who.ip)
+    info = lookups.host_info(request.host)
     host_tags = info.tags
     ts: float | None = None  # now.timestamp(), computed once a schedule or quota needs it
     shadows: list[ShadowMatch] | None = None
@@ -337,6 +299,66 @@ def _refine_until(policy: Policy, who: Who, request: Request, decision: str, unt
     return until
 
 
-_new_decision = _positional(Decision)
-_new_quota = _positional(QuotaState)
-_new_shadow = _positional(ShadowMatch)
+# Positional constructors for the frozen, slotted records a decision builds. The generated `__init__` of a
+# frozen dataclass calls `object.__setattr__` once per field, which makes building one Decision cost more
+# than the rest of a decision together; these do the same assignments through the slot descriptors, in
+# half the time, and the objects are the same in every way. Written out by hand (a loop would cost the
+# gain); callers pass every field, in declaration order, and a test checks the lists against the classes.
+_new = object.__new__
+_d_decision, _d_action, _d_rule, _d_category, _d_group, _d_reason, _d_quota, _d_until, _d_shadow, _d_message, \
+    _d_continue_minutes, _d_continued = (getattr(Decision, f.name).__set__ for f in dataclasses.fields(Decision))
+
+
+def _new_decision(decision: str, action: str, rule: str | None, category: str | None, group: str | None,
+                  reason: str, quota: QuotaState | None, until: dt.datetime | None, shadow: tuple[ShadowMatch, ...],
+                  message: str | None, continue_minutes: int | None, continued: bool) -> Decision:
+    obj = _new(Decision)
+    _d_decision(obj, decision)
+    _d_action(obj, action)
+    _d_rule(obj, rule)
+    _d_category(obj, category)
+    _d_group(obj, group)
+    _d_reason(obj, reason)
+    _d_quota(obj, quota)
+    _d_until(obj, until)
+    _d_shadow(obj, shadow)
+    _d_message(obj, message)
+    _d_continue_minutes(obj, continue_minutes)
+    _d_continued(obj, continued)
+    return obj
+
+
+_q_budget, _q_used, _q_limit, _q_per, _q_period, _q_resets_at, _q_minute, _q_charge, _q_counted = (
+    getattr(QuotaState, f.name).__set__ for f in dataclasses.fields(QuotaState))
+
+
+def _new_quota(budget: str, used: int, limit: int, per: str, period: str, resets_at: dt.datetime, minute: int,
+               charge: bool, counted: bool) -> QuotaState:
+    obj = _new(QuotaState)
+    _q_budget(obj, budget)
+    _q_used(obj, used)
+    _q_limit(obj, limit)
+    _q_per(obj, per)
+    _q_period(obj, period)
+    _q_resets_at(obj, resets_at)
+    _q_minute(obj, minute)
+    _q_charge(obj, charge)
+    _q_counted(obj, counted)
+    return obj
+
+
+_s_rule, _s_decision, _s_action, _s_category = (getattr(ShadowMatch, f.name).__set__
+                                                for f in dataclasses.fields(ShadowMatch))
+
+
+def _new_shadow(rule: str, decision: str, action: str, category: str | None) -> ShadowMatch:
+    obj = _new(ShadowMatch)
+    _s_rule(obj, rule)
+    _s_decision(obj, decision)
+    _s_action(obj, action)
+    _s_category(obj, category)
+    return obj
+
+
+#: the constructors above and the classes they build, for the test that keeps them in step
+POSITIONAL = {Decision: _new_decision, QuotaState: _new_quota, ShadowMatch: _new_shadow}

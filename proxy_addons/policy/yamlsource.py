@@ -15,7 +15,7 @@ import yaml
 Pos = tuple[int, int]  # 1-based line, column
 
 
-class LocDict(dict):
+class LocDict(dict[Any, Any]):
     """A mapping that knows the position of each key and of each value."""
 
     def __init__(self) -> None:
@@ -25,7 +25,7 @@ class LocDict(dict):
         self.value_pos: dict[Any, Pos] = {}
 
 
-class LocList(list):
+class LocList(list[Any]):
     """A sequence that knows the position of each item."""
 
     def __init__(self) -> None:

@@ -74,7 +74,7 @@ def _table(p: Panel) -> table.Panel:
             .with_transformation(dm.DataTransformerConfig(id_val="organize", options={"excludeByName": hidden})))
 
 
-_KINDS = {"timeseries": _timeseries, "bars": _timeseries, "stat": _stat, "bargauge": _bargauge, "table": _table}
+_KINDS: dict[str, Any] = {"timeseries": _timeseries, "bars": _timeseries, "stat": _stat, "bargauge": _bargauge, "table": _table}
 
 
 def _panel(pid: int, p: Panel) -> Any:
@@ -118,7 +118,7 @@ POLICY_CHANGE_FORMAT = {"step": "1m", "titleFormat": "Policy changed", "textForm
                         "tagKeys": "sha256", "useValueForTime": False}
 
 
-def _annotations() -> list[sdk.AnnotationQuery]:
+def _annotations() -> list[Any]:
     builtin = (sdk.AnnotationQuery().built_in(1).name("Annotations & Alerts").type("dashboard").enable(True)
                .hide(True).icon_color("rgba(0, 211, 255, 1)")
                .datasource(dm.DataSourceRef(type_val="grafana", uid="-- Grafana --")))

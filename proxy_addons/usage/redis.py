@@ -119,8 +119,11 @@ class RedisLedger:
 
         async def read() -> list[Any]:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.scard(minutes).sismember(minutes, str(minute)).get(extra_key)
-                return await pipe.execute()
+                pipe.scard(minutes)
+                pipe.sismember(minutes, str(minute))
+                pipe.get(extra_key)
+                found: list[Any] = await pipe.execute()
+                return found
 
         used, counted, extra = await self._call(read)
         return Balance(int(used), bool(counted), int(extra or 0))
@@ -144,8 +147,8 @@ class RedisLedger:
         await self._call(lambda: self._continue(keys=[key], args=[rule, repr(until), int(until * 1000)]))
 
     async def continues(self, user: str, now: float) -> dict[str, float]:
-        raw: dict[bytes, bytes] = await self._call(lambda: self._redis.hgetall(self._continues_key(user)))
-        found = {rule.decode(): float(until) for rule, until in raw.items()}
+        raw: dict[bytes | str, bytes | str] = await self._call(lambda: self._redis.hgetall(self._continues_key(user)))
+        found = {_text(rule): float(until) for rule, until in raw.items()}
         return {rule: until for rule, until in found.items() if until > now}
 
     async def ping(self) -> None:
@@ -153,3 +156,8 @@ class RedisLedger:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _text(value: bytes | str) -> str:
+    """A reply as text: the client answers bytes (no decode_responses), its types allow either."""
+    return value.decode() if isinstance(value, bytes) else value

@@ -33,6 +33,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from .ledger import Balance, Charge, Ledger, LedgerUnavailable
 from .memory import Key, MemoryLedger
@@ -65,8 +66,8 @@ class Journal:
             return
         raise OSError(f"all {slots} ledger journals in {directory} are in use")
 
-    def entries(self) -> list[dict]:
-        found = []
+    def entries(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         for line in self.path.read_text("utf-8", errors="replace").splitlines():
             with contextlib.suppress(ValueError):
                 entry = json.loads(line)

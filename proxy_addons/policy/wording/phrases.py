@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .table import COUNTRIES_NL, MONTHS, TABLE, WEEKDAYS, text
 
@@ -167,7 +167,7 @@ def targets(rule: Rule, lang: str = "en") -> str:
     return ", ".join(parts) if parts else text(lang, "targets.all")
 
 
-def mismatch(kind: str, lang: str = "en", **values: object) -> str:
+def mismatch(kind: str, lang: str = "en", **values: Any) -> str:
     """Why a rule did not match: kind is groups, host, method, path or outside."""
     return text(lang, f"mismatch.{kind}", **values)
 

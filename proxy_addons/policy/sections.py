@@ -1,0 +1,122 @@
+"""Compiling the sections of a policy other than its rules: time zone, holidays, schedules, categories,
+groups, identity and privacy. Each reports what is wrong into the Report and returns what it could
+compile, so later sections (and the rules) are still checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .domainlists import domain_file, domains
+from .hosts import DomainIndex
+from .model import Category, Group, Identity, IPNetwork, Privacy
+from .report import Report, suggest
+from .schedules import Holidays, Schedule, Window, parse_days, parse_time
+from .yamlsource import LocDict, LocList
+
+
+def timezone(report: Report, doc: LocDict) -> ZoneInfo:
+    name = doc.get("timezone", "UTC")
+    try:
+        if not name or ".." in name or name.startswith("/"):
+            raise ValueError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        from zoneinfo import available_timezones
+
+        report.error(doc.value_pos["timezone"], f"unknown time zone {name!r}{suggest(name, available_timezones())}"
+                     " (use an IANA name such as Europe/Amsterdam)")
+        return ZoneInfo("UTC")
+
+
+def holidays(report: Report, spec: LocDict) -> Holidays:
+    dates = []
+    for i, text in enumerate(spec.get("dates") or []):
+        try:
+            dates.append(dt.date.fromisoformat(text))
+        except ValueError:
+            report.error(spec["dates"].item_pos[i], f"bad date {text!r}; write YYYY-MM-DD")
+    country = spec.get("country")
+    try:
+        return Holidays(country, spec.get("subdivision"), dates)
+    except NotImplementedError as exc:
+        key = "subdivision" if "ubdivision" in str(exc) else "country"
+        report.error(spec.value_pos.get(key, spec.pos), f"holidays: {exc}")
+    return Holidays(None, None, dates)
+
+
+def schedules(report: Report, spec: LocDict, tz: ZoneInfo, holidays: Holidays) -> dict[str, Schedule]:
+    result = {}
+    for name, windows in spec.items():
+        compiled = [w for w in (_window(report, str(name), body) for body in windows) if w is not None]
+        result[str(name)] = Schedule(str(name), tuple(compiled), tz, holidays)
+    return result
+
+
+def _window(report: Report, schedule: str, w: LocDict) -> Window | None:
+    try:
+        days = parse_days(w["days"])
+    except ValueError as exc:
+        report.error(w.value_pos["days"], f"schedule '{schedule}': {exc}")
+        return None
+    try:
+        start = parse_time(w["from"])
+    except ValueError as exc:
+        report.error(w.value_pos["from"], f"schedule '{schedule}': {exc}")
+        return None
+    try:
+        end = parse_time(w["to"], allow_24=True)
+    except ValueError as exc:
+        report.error(w.value_pos["to"], f"schedule '{schedule}': {exc}")
+        return None
+    return Window(days, start, end, w.get("holidays") == "include")
+
+
+def categories(report: Report, spec: LocDict, index: DomainIndex) -> dict[str, Category]:
+    result = {}
+    for key, body in spec.items():
+        name = str(key)
+        report.not_reserved(spec.key_pos[name], "category", name)
+        tag = f"c:{name}"
+        count = index.add_many(domains(report, body.get("domains") or LocList(), f"category '{name}'"), tag)
+        for i, file in enumerate(body.get("files") or []):
+            for batch in domain_file(report, file, body["files"].item_pos[i]):
+                count += index.add_many(batch, tag)
+        if not count:
+            report.warn(spec.key_pos[name], f"category '{name}' has no domains")
+        result[name] = Category(name, count, tuple(body.get("files") or ()), body.get("description"))
+    return result
+
+
+def groups(report: Report, spec: LocDict) -> dict[str, Group]:
+    result = {}
+    for index, (name, body) in enumerate(spec.items()):
+        report.not_reserved(spec.key_pos[name], "group", str(name))
+        subnets: list[IPNetwork] = []
+        for i, text in enumerate(body.get("subnets") or []):
+            try:
+                subnets.append(ipaddress.ip_network(text, strict=False))
+            except ValueError:
+                report.error(body["subnets"].item_pos[i], f"group '{name}': {text!r} is not a subnet like 10.20.0.0/16")
+        users = frozenset(str(u) for u in body.get("users") or ())
+        result[str(name)] = Group(str(name), index, users, tuple(subnets), body.get("description"))
+    return result
+
+
+def identity(report: Report, spec: LocDict) -> Identity:
+    proxies: list[IPNetwork] = []
+    for i, text in enumerate(spec.get("trusted_proxies") or []):
+        try:
+            proxies.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            report.error(spec["trusted_proxies"].item_pos[i], f"identity: {text!r} is not an address or subnet")
+    header = spec.get("trusted_header")
+    if header and proxies == [] and "trusted_proxies" not in spec:
+        report.error(spec.value_pos["trusted_header"],
+                     "identity: trusted_header needs trusted_proxies (else any client could claim any name)")
+    return Identity(header, tuple(proxies))
+
+
+def privacy(spec: LocDict) -> Privacy:
+    return Privacy(**{k: spec[k] for k in ("min_group_size", "audit_log", "retention_days") if k in spec})
