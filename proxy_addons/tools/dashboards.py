@@ -74,7 +74,8 @@ def _table(p: Panel) -> table.Panel:
             .with_transformation(dm.DataTransformerConfig(id_val="organize", options={"excludeByName": hidden})))
 
 
-_KINDS: dict[str, Any] = {"timeseries": _timeseries, "bars": _timeseries, "stat": _stat, "bargauge": _bargauge, "table": _table}
+_KINDS: dict[str, Any] = {"timeseries": _timeseries, "bars": _timeseries, "stat": _stat, "bargauge": _bargauge,
+                          "table": _table}
 
 
 def _panel(pid: int, p: Panel) -> Any:
