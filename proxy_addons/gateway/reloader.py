@@ -44,6 +44,12 @@ class PolicyWatcher:
         self._stamp = stamp(path, known)
         self._task: asyncio.Task[None] | None = None
 
+    def watch(self, path: Path, known: Policy) -> None:
+        """Watch another file from now on (the policy option changed at run time); `known` is its policy."""
+        self.path = path
+        self.known = known
+        self._stamp = stamp(path, known)
+
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="gonogo-policy-watcher")
 
@@ -74,5 +80,6 @@ class PolicyWatcher:
             self.on_bad(exc)
             return
         if policy.sha256 != self.known.sha256:
+            self.known = policy
             self.on_good(policy)
         self._stamp = stamp(self.path, policy)
