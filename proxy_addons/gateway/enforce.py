@@ -21,7 +21,7 @@ class Enforce:
         self.state = state
 
     def running(self) -> None:
-        if ctx.options.connection_strategy != "lazy":
+        if getattr(ctx.options, "connection_strategy", "lazy") != "lazy":  # no such option without a proxyserver
             # eager would dial a blocked host at CONNECT time; gonogo decides before any upstream contact
             log.info("gonogo: setting connection_strategy=lazy so blocked hosts are never contacted")
             ctx.options.update(connection_strategy="lazy")

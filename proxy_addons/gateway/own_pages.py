@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from .state import DEFAULT_STATUS_HOST, GatewayState, normalised, refuse
 log = logging.getLogger("gonogo")
 
 PAC_PATHS = ("/proxy.pac", "/wpad.dat")
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 
 class OwnPages:
@@ -30,16 +32,14 @@ class OwnPages:
 
     def configure(self, updated: set[str]) -> None:
         if "gonogo_status_host" in updated:
-            try:
-                self.state.status_host = normalize_host(ctx.options.gonogo_status_host)
-            except BadHost as exc:
-                raise exceptions.OptionsError(f"gonogo_status_host: {exc}") from None
+            self.state.status_host = status_host(ctx.options.gonogo_status_host)
 
     def running(self) -> None:
         if self.state.fatal:
             return
         ca = Path(ctx.options.confdir).expanduser() / "mitmproxy-ca-cert.pem"
-        ports = sorted({addr[1] for addr in ctx.master.addons.get("proxyserver").listen_addrs()}) or ["PORT"]
+        server = ctx.master.addons.get("proxyserver")
+        ports = sorted({addr[1] for addr in server.listen_addrs()} if server is not None else ()) or ["PORT"]
         log.info(f"gonogo: clients trust the CA {ca} (or fetch it from http://mitm.it through the proxy); "
                  f"browsers can use the PAC file http://<this host>:{ports[0]}/proxy.pac")
 
@@ -72,6 +72,19 @@ class OwnPages:
             flow.response = await responder.status(policy, flow_person(policy, flow), req)
         elif req.path.startswith(continuelink.CONTINUE_PATH):
             flow.response = await responder.continue_link(policy, flow_person(policy, flow), req, hosts)
+
+
+def status_host(value: str) -> str:
+    """The status host, normalised; it goes into links on our pages and into the PAC file, so only a plain
+    DNS name will do."""
+    try:
+        host = normalize_host(value)
+    except BadHost as exc:
+        raise exceptions.OptionsError(f"gonogo_status_host: {exc}") from None
+    if not _HOST_NAME.fullmatch(host):
+        raise exceptions.OptionsError(f"gonogo_status_host: {value!r} is not a host name (letters, digits, "
+                                      "hyphens and dots)")
+    return host
 
 
 def addressed_to_proxy(flow: http.HTTPFlow) -> bool:

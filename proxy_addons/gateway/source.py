@@ -60,7 +60,7 @@ class PolicySource:
                                      on_good=self._changed, on_bad=self.state.reload_failed)
         self.watcher.start()
         log.info(f"gonogo enforcing {policy.source} ({len(policy.rules)} rules, "
-                 f"sha256 {policy.sha256[:12]}), state {ctx.options.gonogo_state}")
+                 f"sha256 {policy.sha256[:12]})")
 
     def _changed(self, policy: Policy) -> None:
         self.state.install(policy)

@@ -94,6 +94,7 @@ class Store:
         state.ledger = ledger
         self._opened = (ctx.options.gonogo_state, state.state_dir)
         ledger.start()
+        log.info(f"gonogo: quota state {ctx.options.gonogo_state}, state directory {state.state_dir}")
         key = continuelink.load_key(state.state_dir / "continue.key")
         state.audit = AuditLog(state.state_dir / "audit", policy.privacy, state.state_dir / "audit.key")
         state.decider = Decider(ledger, state.metrics, unavailable, state.record)
