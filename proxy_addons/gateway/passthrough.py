@@ -10,6 +10,7 @@ from typing import Any
 
 from mitmproxy import ctx, http, tls
 
+from ..pages import TEXT_HEADERS
 from ..policy import Policy, Who
 from .identity import connection_person, flow_person
 from .state import GatewayState, normalised, refuse
@@ -90,4 +91,5 @@ class Passthrough:
             raise RuntimeError("no decider: the store is not open")
         decision, _ = await decider.decide(policy, flow_person(policy, flow), hosts, "GET", "/")
         if decision.decision == "block":
-            flow.response = http.Response.make(403, decision.reason.encode(), {"content-type": "text/plain"})
+            # browsers show their own error for a refused CONNECT; other clients read this text
+            flow.response = http.Response.make(403, decision.reason.encode(), TEXT_HEADERS)
