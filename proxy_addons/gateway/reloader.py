@@ -73,12 +73,16 @@ class PolicyWatcher:
         if current == self._stamp:
             return
         self._stamp = current
+        path = self.path
         try:
             # a million-domain list takes a second or two to compile: keep it off the event loop
-            policy = await asyncio.to_thread(load_policy, self.path)
+            policy = await asyncio.to_thread(load_policy, path)
         except PolicyError as exc:
-            self.on_bad(exc)
+            if path == self.path:
+                self.on_bad(exc)
             return
+        if path != self.path:
+            return  # another file was put in force (`watch`) while this one loaded: it no longer counts
         if policy.sha256 != self.known.sha256:
             self.known = policy
             self.on_good(policy)

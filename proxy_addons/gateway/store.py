@@ -116,7 +116,7 @@ class Store:
     async def done(self) -> None:
         self._stop_server()
         state = self.state
-        state.decider = state.responder = None
+        # the decider and responder stay: a request still in flight fails closed on the closed ledger
         if state.ledger is not None:
             await state.ledger.close()
             state.ledger = None
