@@ -24,6 +24,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import ROOT
+from tests.support import processes
 
 DEPLOY = ROOT / "deploy"
 DEADLINE = 15.0
@@ -135,9 +136,9 @@ def test_redis_runs_with_the_deployed_arguments_and_persists_to_aof(tmp_path: Pa
     exe = shutil.which("redis-server")
     assert exe, "redis-server is installed by `make test` (Debian package redis-server)"
     port = free_port()
-    process = subprocess.Popen([exe, *compose_args[1:], "--bind", "127.0.0.1", "--port", str(port),
-                                "--dir", str(tmp_path), "--save", ""],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = processes.spawn([exe, *compose_args[1:], "--bind", "127.0.0.1", "--port", str(port),
+                               "--dir", str(tmp_path), "--save", ""],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
 
@@ -156,8 +157,7 @@ def test_redis_runs_with_the_deployed_arguments_and_persists_to_aof(tmp_path: Pa
                  "the write to reach the append-only file")
         client.close()
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        processes.end(process, timeout=10)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -241,12 +241,11 @@ def haproxy(tmp_path: Path) -> Iterator[tuple[int, list[Backend]]]:
     config = tmp_path / "haproxy.cfg"
     config.write_text(text)
     log = (tmp_path / "haproxy.log").open("wb")
-    process = subprocess.Popen([exe, "-db", "-f", str(config)], stdout=log, stderr=log)
+    process = processes.spawn([exe, "-db", "-f", str(config)], stdout=log, stderr=log)
     try:
         yield front, backends
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        processes.end(process, timeout=10)
         log.close()
         for backend in backends:
             backend.close()

@@ -16,6 +16,7 @@ import httpx
 import yaml
 
 from proxy_addons.metrics import ACTIVE_MINUTES
+from tests.support import processes
 from tests.support.proxy import free_port
 
 PROMETHEUS = shutil.which("prometheus")
@@ -55,7 +56,7 @@ class Prometheus:
         config.write_text(yaml.safe_dump(self.config()))
         self.port = free_port()
         with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
+            self.proc = processes.spawn(  # own process group: see support/processes.py
                 [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={self.workdir / 'data'}",
                  f"--web.listen-address=127.0.0.1:{self.port}", "--storage.tsdb.retention.time=1h",
                  "--log.level=warn"],
@@ -72,13 +73,8 @@ class Prometheus:
 
     def stop(self) -> None:
         self.http.close()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        if self.proc is not None:
+            processes.end(self.proc)
 
     def wait(self, check: Callable[[], T], timeout: float, what: str, interval: float = 0.25) -> T:
         """Poll `check` until it returns something truthy (returned), or fail after `timeout` seconds."""
@@ -129,9 +125,9 @@ class Prometheus:
 @contextmanager
 def running(workdir: Path, targets: list[str], rule_files: tuple[Path, ...] = (), job: str = "gonogo"
             ) -> Iterator[Prometheus]:
-    prometheus = Prometheus(workdir, targets, rule_files, job).start()
+    prometheus = Prometheus(workdir, targets, rule_files, job)
     try:
-        yield prometheus
+        yield prometheus.start()
     finally:
         prometheus.stop()
 

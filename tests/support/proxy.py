@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.support import processes
+
 GONOGO = Path(sys.executable).parent / "gonogo"
 ADDON = Path(__file__).resolve().parents[2] / "proxy_addons" / "addon.py"
 TEST_NAMES = ("facebook.test", "www.facebook.test", "news.test", "bank.test", "linkedin.test", "tiktok.test",
@@ -209,15 +211,20 @@ class Gonogo:
 
     def start(self, wait_metrics: bool = True) -> Gonogo:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
-        self.proc = subprocess.Popen(self.command(), cwd=self.workdir, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, env=env)
+        # its own process group: a Ctrl-C reaches pytest only, whose finalisers then stop it (support/processes.py)
+        self.proc = processes.spawn(self.command(), cwd=self.workdir, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, env=env)
         threading.Thread(target=self._pump, daemon=True).start()
-        line = self.wait_for(r"proxy listening at .*:(\d+)")
-        self.port = int(re.search(r":(\d+)\.?$", line.strip()).group(1))  # type: ignore[union-attr]
-        if wait_metrics:
-            line = self.wait_for(r"gonogo metrics at http://[^:]+:(\d+)/metrics")
-            self.metrics_port = int(re.search(r":(\d+)/metrics", line).group(1))  # type: ignore[union-attr]
-        self.wait_for("gonogo enforcing")
+        try:
+            line = self.wait_for(r"proxy listening at .*:(\d+)")
+            self.port = int(re.search(r":(\d+)\.?$", line.strip()).group(1))  # type: ignore[union-attr]
+            if wait_metrics:
+                line = self.wait_for(r"gonogo metrics at http://[^:]+:(\d+)/metrics")
+                self.metrics_port = int(re.search(r":(\d+)/metrics", line).group(1))  # type: ignore[union-attr]
+            self.wait_for("gonogo enforcing")
+        except BaseException:  # failed or interrupted while starting: the caller has no handle to stop it yet
+            processes.end(self.proc, timeout=10)
+            raise
         return self
 
     def _pump(self) -> None:
@@ -267,15 +274,10 @@ class Gonogo:
                             timeout=20, **kwargs)  # type: ignore[arg-type]
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Send `sig` (to the process group), wait for the exit (SIGKILL after 20 s); the exit code."""
         if self.proc is None:
             return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(timeout=10)
+        return processes.end(self.proc, sig)
 
 
 def trust(*cas: Path) -> ssl.SSLContext:

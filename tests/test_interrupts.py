@@ -1,0 +1,109 @@
+"""An interrupted test run ends every process its tests started, and one interrupt stops the run.
+
+A real pytest session runs in a subprocess (its own process group, as a terminal job is) with a test that starts
+real `gonogo run` processes through tests/support/proxy.py — one from a fixture, one in the test body without any
+`try` — then blocks. It is sent SIGINT (what Ctrl-C does: to the whole foreground group) or SIGTERM (to pytest
+alone, as `kill` or a CI runner does). pytest must exit as interrupted, the next test must not run, and no
+gonogo process may remain.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE_POLICY, ROOT
+from tests.support import processes
+
+INNER_TEST = '''
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.proxy import Gonogo
+
+POLICY = Path(os.environ["INNER_POLICY"])
+
+
+@pytest.fixture
+def proxy(tmp_path):
+    gonogo = Gonogo(tmp_path, POLICY).start()
+    yield gonogo
+    gonogo.stop()
+
+
+def test_blocks(proxy, tmp_path):
+    (tmp_path / "body").mkdir()
+    in_body = Gonogo(tmp_path / "body", POLICY).start()  # no try/finally: the session must end it
+    print(f"STARTED {proxy.proc.pid} {in_body.proc.pid}", flush=True)
+    proxy.wait_for("a line that never comes", timeout=300)
+
+
+def test_after_the_interrupt():
+    Path(os.environ["INNER_MARKER"]).write_text("this test ran after the interrupt")
+'''
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def read_until(proc: subprocess.Popen[bytes], marker: bytes, timeout: float) -> tuple[bytes, bytes]:
+    """Read the process's output until a line starting with `marker`; (that line, everything read)."""
+    assert proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0:
+            if not sel.select(left):
+                break
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen += line
+            if line.startswith(marker):
+                return line, seen
+    raise AssertionError(f"no {marker!r} line within {timeout}s; output:\n{seen.decode(errors='replace')}")
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the group (Ctrl-C)", "SIGTERM to pytest"])
+def test_an_interrupted_run_stops_at_once_and_leaves_no_proxy_behind(tmp_path: Path, how: str) -> None:
+    (tmp_path / "test_inner.py").write_text(INNER_TEST)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    marker = tmp_path / "after.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "INNER_POLICY": str(EXAMPLE_POLICY), "INNER_MARKER": str(marker)}
+    inner = processes.spawn(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "tests.conftest", "-p", "no:cacheprovider",
+         "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), "--basetemp", str(tmp_path / "tmp"),
+         str(tmp_path / "test_inner.py")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        line, seen = read_until(inner, b"STARTED", timeout=90)
+        pids = [int(p) for p in line.split()[1:]]
+        assert all(alive(pid) for pid in pids)
+        if how.startswith("SIGINT"):
+            os.killpg(inner.pid, signal.SIGINT)
+        else:
+            os.kill(inner.pid, signal.SIGTERM)
+        out, _ = inner.communicate(timeout=90)
+        output = (seen + out).decode(errors="replace")
+    finally:
+        processes.end(inner, signal.SIGKILL)
+    assert inner.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert "KeyboardInterrupt" in output, output
+    assert not marker.exists(), "the run went on after the interrupt"
+    assert [pid for pid in pids if alive(pid)] == [], f"gonogo processes left running:\n{output}"
