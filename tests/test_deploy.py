@@ -774,6 +774,19 @@ def test_host_grafana_datasource_is_the_compose_one_on_localhost() -> None:
     assert f"dashboards/*.json {provider['options']['path']}/" in readme
 
 
+def test_readme_ldap_recipe_is_what_mitmproxy_parses_it_to() -> None:
+    """The LDAP line of deploy/README.md, read by mitmproxy's own parser (a real directory comes later)."""
+    from mitmproxy.addons.proxyauth import Ldap
+
+    readme = (DEPLOY / "README.md").read_text()
+    (opts,) = re.findall(r"^GONOGO_OPTS=(--set proxyauth=ldaps:\S+)$", readme, re.M)
+    (spec,) = shlex.split(opts)[1:]
+    use_ssl, host, port, bind_dn, _password, base, key = Ldap.parse_spec(spec.removeprefix("proxyauth="))
+    assert (use_ssl, host, port, key) == (True, "dc1.corp.example", 636, "sAMAccountName")
+    assert bind_dn.startswith("CN=svc-gonogo,") and base == "OU=Staff,DC=corp,DC=example"
+    assert " " not in opts.split("=", 1)[1], "systemd splits GONOGO_OPTS at spaces"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # HAProxy
 

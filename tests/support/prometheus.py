@@ -29,8 +29,11 @@ class PromQLError(AssertionError):
 
 class Prometheus:
     def __init__(self, workdir: Path, targets: list[str], rule_files: tuple[Path, ...] = (),
-                 job: str = "gonogo") -> None:
+                 job: str = "gonogo", config: dict[str, Any] | None = None) -> None:
+        """`config`, when given, is used as it is (a deployment's own file, say) instead of the generated one;
+        it is written to workdir/prometheus.yml, so relative rule_files resolve from workdir."""
         self.workdir = workdir
+        self.given = config
         self.targets = targets
         self.rule_files = rule_files
         self.job = job
@@ -44,6 +47,8 @@ class Prometheus:
         return f"http://127.0.0.1:{self.port}"
 
     def config(self) -> dict[str, Any]:
+        if self.given is not None:
+            return self.given
         return {
             "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(p.resolve()) for p in self.rule_files],
@@ -123,9 +128,9 @@ class Prometheus:
 
 
 @contextmanager
-def running(workdir: Path, targets: list[str], rule_files: tuple[Path, ...] = (), job: str = "gonogo"
-            ) -> Iterator[Prometheus]:
-    prometheus = Prometheus(workdir, targets, rule_files, job)
+def running(workdir: Path, targets: list[str], rule_files: tuple[Path, ...] = (), job: str = "gonogo",
+            config: dict[str, Any] | None = None) -> Iterator[Prometheus]:
+    prometheus = Prometheus(workdir, targets, rule_files, job, config)
     try:
         yield prometheus.start()
     finally:

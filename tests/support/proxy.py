@@ -169,8 +169,11 @@ class Gonogo:
 
     def __init__(self, workdir: Path, policy: Path, *extra: str, state: str | None = None,
                  resolve: tuple[str, ...] = TEST_NAMES, env: dict[str, str] | None = None,
-                 mitmdump: bool = False) -> None:
+                 mitmdump: bool = False, verify_upstream: bool = False) -> None:
+        """`verify_upstream`: check origins' certificates as in production (off by default: the test origin's
+        certificate is self-signed)."""
         self.mitmdump = mitmdump
+        self.verify_upstream = verify_upstream
         self.workdir = workdir
         self.policy = policy
         self.confdir = workdir / "mitmproxy"
@@ -198,16 +201,19 @@ class Gonogo:
             # the same addon loaded the mitmproxy way, every option through --set
             cmd = [str(Path(sys.executable).parent / "mitmdump"), "-s", str(ADDON), "--listen-host", "127.0.0.1",
                    "--listen-port", "0", "--set", f"gonogo_policy={self.policy}", "--set", f"gonogo_state={self.state}",
-                   "--set", "gonogo_metrics_port=0", "--set", f"confdir={self.confdir}", "--set", "ssl_insecure=true"]
+                   "--set", "gonogo_metrics_port=0", "--set", f"confdir={self.confdir}", *self._insecure()]
             for name in self.resolve:
                 cmd += ["--set", f"gonogo_resolve={name}=127.0.0.1"]
             return cmd + list(self.extra)
         cmd = [*os.environ.get("GONOGO_CMD", str(GONOGO)).split(), "run", "--policy", str(self.policy),
                "--listen-port", "0", "--metrics-port", "0", "--state", self.state,
-               "--set", f"confdir={self.confdir}", "--set", "ssl_insecure=true"]
+               "--set", f"confdir={self.confdir}", *self._insecure()]
         for name in self.resolve:
             cmd += ["--resolve", f"{name}=127.0.0.1"]
         return cmd + list(self.extra)
+
+    def _insecure(self) -> list[str]:
+        return [] if self.verify_upstream else ["--set", "ssl_insecure=true"]
 
     def start(self, wait_metrics: bool = True) -> Gonogo:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
@@ -249,7 +255,7 @@ class Gonogo:
             except queue.Empty:
                 continue
             if line is None:
-                raise AssertionError(f"gonogo exited ({self.proc.poll() if self.proc else '?'}) before "
+                raise AssertionError(f"gonogo exited ({self.proc.wait(timeout=10) if self.proc else '?'}) before "
                                      f"{pattern!r}; output:\n{self.output()}")
             self.lines.append(line)
             if re.search(pattern, line):
