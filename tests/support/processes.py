@@ -6,12 +6,15 @@ before pytest noticed the interrupt. So each server gets its own session and pro
 only pytest hears the Ctrl-C, raises KeyboardInterrupt, and its finalisers end the servers by group, which also
 takes any children the servers started.
 
-`spawn` records each process; `end_all` (called by tests/conftest.py when the session finishes) ends whatever a
-test left running, e.g. when it was interrupted between starting a server and entering its `try`.
+`spawn` records each process; `end_all` (called by tests/conftest.py when the session finishes, and at exit in
+case a second interrupt cut the session's teardown short) ends whatever a test left running, e.g. when it was
+interrupted between starting a server and entering its `try`. An interrupt while `end` waits for a graceful exit
+kills the group at once: the second Ctrl-C means "now".
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -48,6 +51,11 @@ def end(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM, timeout: float =
             except subprocess.TimeoutExpired:
                 signal_group(proc, signal.SIGKILL)
                 proc.wait(timeout=10)
+            except KeyboardInterrupt:  # interrupted again while waiting: no more patience, then stop as asked
+                signal_group(proc, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=10)
+                raise
         return proc.returncode
     finally:
         _live.pop(proc.pid, None)
@@ -76,3 +84,6 @@ def end_all() -> None:
     """End every spawned process not ended yet (SIGTERM, then SIGKILL after a bounded wait)."""
     for proc in list(_live.values()):
         end(proc, timeout=10)
+
+
+atexit.register(end_all)
