@@ -273,3 +273,15 @@ def test_make_run_creates_the_gonogo_ca_where_the_proxy_looks_and_the_proxy_sign
     served = x509.load_der_x509_certificate(der)
     assert served.issuer == gonogo_ca.subject
     served.verify_directly_issued_by(gonogo_ca)
+
+
+def test_without_a_confdir_make_run_ca_init_and_gonogo_run_all_use_mitmproxys_default() -> None:
+    from mitmproxy import options
+
+    from proxy_addons.tools.ca import DEFAULT_CONFDIR
+
+    assert options.Options().confdir == DEFAULT_CONFDIR  # `gonogo run` without --set confdir uses mitmproxy's
+    default = Path(DEFAULT_CONFDIR).expanduser()
+    run = make_plan("run")
+    assert any(f"ca init --confdir '{default}'" in line for line in run), run
+    assert any(f"--set 'confdir={default}'" in line for line in run), run
