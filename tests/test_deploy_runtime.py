@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from cryptography.x509.oid import NameOID
 from tests.conftest import EXAMPLE_POLICY, ROOT
 from tests.support import processes
 from tests.support.prometheus import running as prometheus_running
-from tests.support.proxy import Gonogo, Origin
+from tests.support.proxy import Gonogo, Origin, make_cert
 
 DEPLOY = ROOT / "deploy"
 DEADLINE = 15.0
@@ -390,3 +391,49 @@ def test_an_upstream_site_signed_by_a_company_ca_needs_the_trusted_ca_bundle(tmp
             assert response.status_code == status, (name, response.text[:500])
         finally:
             assert proxy.stop() == 0, proxy.output()
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None or shutil.which("curl") is None,
+                    reason="haproxy and curl are installed by `make test`")
+def test_tls_in_front_of_the_proxy_as_the_readme_shows_carries_proxy_credentials_encrypted(
+        tmp_path: Path, origin: Origin) -> None:
+    """The README's HAProxy TLS front, run for real: curl speaks TLS to it (an HTTPS proxy), so the Basic
+    credentials never cross the LAN in the clear, and gonogo behind it authenticates them as usual."""
+    (block,) = re.findall(r"```haproxy\n(.*?)```", (DEPLOY / "README.md").read_text(), re.S)
+    cert, key = make_cert(tmp_path)  # valid for 127.0.0.1; stands for the gateway's certificate
+    pem = tmp_path / "gonogo-proxy.pem"
+    pem.write_text(cert.read_text() + key.read_text())
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(htpasswd_bcrypt("anna", "annas secret") + "\n")
+    proxy = Gonogo(tmp_path, EXAMPLE_POLICY, "--set", f"proxyauth=@{htpasswd}", "--quiet").start()
+    front = free_port()
+    text = textwrap.dedent(block)
+    text, binds = re.subn(r"bind :8443 ssl crt \S+", f"bind 127.0.0.1:{front} ssl crt {pem}", text)
+    text, servers = re.subn(r"server gonogo 127\.0\.0\.1:8080", f"server gonogo 127.0.0.1:{proxy.port}", text)
+    assert (binds, servers) == (1, 1), block
+    config = tmp_path / "haproxy.cfg"
+    config.write_text("defaults\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\n" + text)
+    log = (tmp_path / "haproxy.log").open("wb")
+    haproxy = processes.spawn([str(shutil.which("haproxy")), "-db", "-f", str(config)], stdout=log, stderr=log)
+    try:
+        def listening() -> bool:
+            assert haproxy.poll() is None, (tmp_path / "haproxy.log").read_text()
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", front)) == 0
+
+        wait_for(listening, "HAProxy's TLS front")
+
+        def curl(user: str) -> str:
+            done = subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--proxy", f"https://127.0.0.1:{front}",
+                 "--proxy-cacert", str(cert), "--proxy-user", user, f"http://example.test:{origin.http_port}/tls"],
+                capture_output=True, text=True, timeout=60, check=False)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        assert curl("anna:annas secret") == "200"
+        assert curl("anna:wrong") == "407"
+    finally:
+        processes.end(haproxy, timeout=10)
+        log.close()
+        assert proxy.stop() == 0, proxy.output()
