@@ -116,7 +116,15 @@ def test_an_interrupted_run_stops_at_once_and_leaves_no_proxy_behind(tmp_path: P
             _, more = read_until(inner, b"TEARDOWN", timeout=60)
             seen += more
             os.killpg(inner.pid, signal.SIGINT)
-        out, _ = inner.communicate(timeout=90)
+        try:
+            out, _ = inner.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.kill(inner.pid, signal.SIGABRT)  # pytest's faulthandler prints where every thread is stuck
+            try:
+                out, _ = inner.communicate(timeout=10)
+            finally:
+                processes.kill_group(inner)
+            pytest.fail(f"pytest did not stop within 90 s of the interrupt:\n{(seen + out).decode(errors='replace')}")
         output = (seen + out).decode(errors="replace")
         # a second Ctrl-C may end pytest's own teardown, and Python then exits as killed by SIGINT
         assert inner.returncode in (pytest.ExitCode.INTERRUPTED, -signal.SIGINT), output
