@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -40,6 +41,9 @@ def add_run(subparsers: Any) -> None:
     p.add_argument("--set", dest="setoptions", action="append", default=[], metavar="OPTION=VALUE",
                    help="any mitmproxy option, e.g. --set proxyauth=@htpasswd --set confdir=/etc/gonogo/ca")
     p.add_argument("-q", "--quiet", action="store_true", help="do not print each flow")
+    p.add_argument("--workers", type=worker_count, default=1, metavar="N|auto",
+                   help="proxy processes sharing the listen port (SO_REUSEPORT), one metrics endpoint and one "
+                        "ledger; auto: one per CPU core (default 1: a single process)")
     p.set_defaults(func=run)
 
 
@@ -53,26 +57,44 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for warning in policy.warnings:
         print(warning, file=sys.stderr)
+    if args.workers > 1:
+        from .workers import supervise
+
+        return supervise(args)
     try:
         return asyncio.run(_serve(args))
     except KeyboardInterrupt:
         return 0
 
 
+def worker_count(value: str) -> int:
+    """`--workers`: a positive number, or `auto` for one worker per CPU core this process may use."""
+    if value == "auto":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number or auto, not {value!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {count}")
+    return count
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from mitmproxy import exceptions, options
-    from mitmproxy.tools.dump import DumpMaster
 
     from ..gateway.addons import make_addons
     from ..gateway.state import GatewayState
+    from ..gateway.worker import worker_addons
+    from .lean import excluded_option_error, make_master
 
     logging.getLogger().setLevel(logging.INFO)
     for noisy in ("asyncio", "hpack", "quic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port)
-    master = DumpMaster(opts, with_termlog=True, with_dumper=not args.quiet)
+    master = make_master(opts, quiet=args.quiet)
     state = GatewayState()
-    master.addons.add(*make_addons(state))
+    master.addons.add(*make_addons(state), *worker_addons())
     try:
         opts.update(
             connection_strategy="lazy",
@@ -85,6 +107,10 @@ async def _serve(args: argparse.Namespace) -> int:
             gonogo_resolve=args.resolve,
         )
         if args.setoptions:
+            excluded = excluded_option_error(opts, args.setoptions, quiet=args.quiet)
+            if excluded is not None:
+                print(f"gonogo: {excluded}", file=sys.stderr)
+                return 1
             opts.set(*args.setoptions)
     except exceptions.OptionsError as exc:
         print(f"gonogo: {exc}", file=sys.stderr)

@@ -26,6 +26,7 @@ from ..policy.budgets import budgets_for
 from ..usage import Ledger
 from . import continuelink
 from .pac import render_pac
+from .prebuilt import Prebuilt
 
 _OURS = {"x-gonogo": "1"}
 
@@ -48,6 +49,7 @@ class Responder:
         self.metrics = metrics
         self.on_event = on_event
         self._pac: tuple[tuple[str, str, str], str] | None = None  # ((policy sha, proxy, status host), text)
+        self._prebuilt = Prebuilt()  # block answers, rendered once per decision shape
 
     async def pac(self, policy: Policy, proxy: str, status_host: str) -> http.Response:
         """The PAC file; the status host always goes through the proxy, or its page could not be reached."""
@@ -64,19 +66,32 @@ class Responder:
                 req: http.Request, status_host: str) -> http.Response:
         lang = pick_language(req.headers.get("accept-language"))
         now = dt.datetime.now(policy.timezone)
-        status_url = f"http://{status_host}/"
-        headers = {"x-gonogo-rule": _header_safe(decision.rule or "default"), "x-gonogo-decision": decision.decision,
-                   "content-language": lang}
         navigation = dest_is_navigation(req.headers)
-        if decision.decision == "warn" and decision.rule is not None:
+        if decision.decision == "warn" and decision.rule is not None and navigation:
+            # the continue link is signed for this person and this moment: rendered for each request
+            status_url = f"http://{status_host}/"
             link = continuelink.make_path(self.key, person.key, decision.rule, req.path, time.time())
-            if navigation:
-                return _html(403, warn_page(decision, host=host, lang=lang, now=now, continue_url=link,
-                                            status_url=status_url), headers)
-            return _text(403, block_text(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
-        if navigation:
-            return _html(403, block_page(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
-        return _text(403, block_text(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
+            return _html(403, warn_page(decision, host=host, lang=lang, now=now, continue_url=link,
+                                        status_url=status_url), self._refusal_headers(decision, lang))
+        # everything else a refusal says follows from this key (see prebuilt.py)
+        key = (decision, host, lang, status_host, navigation, now.date())
+        return self._prebuilt.get(key, lambda: self._render_refusal(decision, host, lang, now, status_host,
+                                                                    navigation))
+
+    def _render_refusal(self, decision: Decision, host: str, lang: str, now: dt.datetime, status_host: str,
+                        navigation: bool) -> tuple[int, dict[str, str], bytes]:
+        status_url = f"http://{status_host}/"
+        headers = self._refusal_headers(decision, lang)
+        if navigation:  # a warning with a rule was answered with its warn page before
+            body = block_page(decision, host=host, lang=lang, now=now, status_url=status_url)
+            return 403, {**PAGE_HEADERS, **_OURS, **headers}, body.encode("utf-8")
+        body = block_text(decision, host=host, lang=lang, now=now, status_url=status_url)
+        return 403, {**TEXT_HEADERS, **_OURS, **headers}, body.encode("utf-8")
+
+    @staticmethod
+    def _refusal_headers(decision: Decision, lang: str) -> dict[str, str]:
+        return {"x-gonogo-rule": _header_safe(decision.rule or "default"), "x-gonogo-decision": decision.decision,
+                "content-language": lang}
 
     async def continue_link(self, policy: Policy, person: Who, req: http.Request,
                             hosts: list[str]) -> http.Response:
