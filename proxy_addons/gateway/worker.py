@@ -7,8 +7,9 @@ environment. A worker then
   the proxyserver's calls pass `reuse_port=True`, nothing else changes);
 - writes `worker-ID.json` (pid, metrics port) into the worker directory once it serves, so the parent knows it
   started and where to read its metrics;
-- marks the answers the proxy gives itself (block/warn pages, status page, PAC) with `X-Gonogo-Worker`, so
-  an operator (and the tests) can tell which worker answered. Forwarded responses are left alone.
+- marks the answers the proxy gives itself (block/warn pages, status page) and time-boxed responses (those
+  with `X-Gonogo-Minutes-Left`) with `X-Gonogo-Worker`, so an operator (and the tests) can tell which worker
+  answered. Other forwarded responses are left alone.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class WorkerBeacon:
         log.info(f"gonogo: worker {self.ident} serving (pid {os.getpid()})")
 
     def response(self, flow: http.HTTPFlow) -> None:
-        if flow.response is not None and "x-gonogo" in flow.response.headers:
+        headers = flow.response.headers if flow.response is not None else None
+        if headers is not None and ("x-gonogo" in headers or "x-gonogo-minutes-left" in headers):
             flow.response.headers[HEADER] = self.ident
 
 
