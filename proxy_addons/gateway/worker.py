@@ -79,9 +79,11 @@ class WorkerBeacon:
         log.info(f"gonogo: worker {self.ident} serving (pid {os.getpid()})")
 
     def response(self, flow: http.HTTPFlow) -> None:
-        headers = flow.response.headers if flow.response is not None else None
-        if headers is not None and ("x-gonogo" in headers or "x-gonogo-minutes-left" in headers):
-            flow.response.headers[HEADER] = self.ident
+        if flow.response is None:
+            return
+        headers = flow.response.headers
+        if "x-gonogo" in headers or "x-gonogo-minutes-left" in headers:
+            headers[HEADER] = self.ident
 
 
 def worker_addons() -> list[object]:
