@@ -29,8 +29,9 @@ from tests.support.proxy import make_cert as test_origin_cert  # noqa: E402
 EXAMPLE = ROOT / "policies" / "example.yaml"
 BIN = Path(sys.executable).parent
 COVERED = "facebook.com"  # category social: the time-box rule decides (and charges) it
+BLOCKED = "tiktok.com"  # the example's shadow "tiktok trial", enforced in the benchmark's copy: blocked
 UNCOVERED = "uncovered.test"  # no rule names it: passed through undecrypted
-ORIGIN_NAMES = (COVERED, "www.facebook.com", UNCOVERED, "localhost")
+ORIGIN_NAMES = (COVERED, "www.facebook.com", UNCOVERED, BLOCKED, "localhost")
 
 # The example policy's windows, and what the benchmarks put in their place so that the time-box rule decides
 # whenever the benchmark runs (every day, all day, holidays too). Lunch moves to a minute nobody benchmarks in,
@@ -39,6 +40,13 @@ EXAMPLE_WINDOWS = """  work-hours:
     - {days: mon-fri, from: "08:30", to: "17:30"}
   lunch:
     - {days: mon-fri, from: "12:00", to: "13:00"}
+"""
+# The example's TikTok trial (a shadow rule: recorded, never enforced) is enforced in the benchmark's copy, so
+# requests to tiktok.com are blocked by a rule: the "blocked" workload.
+EXAMPLE_TRIAL = """    action: block
+    shadow: true
+"""
+BENCH_TRIAL = """    action: block
 """
 BENCH_WINDOWS = """  work-hours:
     - {days: mon-sun, from: "00:00", to: "24:00", holidays: include}
@@ -84,10 +92,10 @@ def free_port() -> int:
 def adapted_policy(directory: Path) -> Path:
     """policies/example.yaml with work hours all day, every day (see BENCH_WINDOWS); its lists beside it."""
     text = EXAMPLE.read_text()
-    if EXAMPLE_WINDOWS not in text:
-        raise SystemExit(f"{EXAMPLE}: its schedules changed; update EXAMPLE_WINDOWS in {__file__}")
+    if EXAMPLE_WINDOWS not in text or text.count(EXAMPLE_TRIAL) != 1:
+        raise SystemExit(f"{EXAMPLE}: its schedules or TikTok trial changed; update EXAMPLE_* in {__file__}")
     policy = directory / "example-bench.yaml"
-    policy.write_text(text.replace(EXAMPLE_WINDOWS, BENCH_WINDOWS))
+    policy.write_text(text.replace(EXAMPLE_WINDOWS, BENCH_WINDOWS).replace(EXAMPLE_TRIAL, BENCH_TRIAL))
     shutil.copytree(EXAMPLE.parent / "lists", directory / "lists", dirs_exist_ok=True)
     return policy
 
@@ -119,8 +127,12 @@ class Proc:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process (all its threads) so far."""
-        return cpu_seconds(self.pid)
+        """User + system CPU time of the process (all its threads) and its children (workers) so far."""
+        return cpu_seconds(self.pid) + sum(cpu_seconds(child) for child in children(self.pid))
+
+    def worker_peak_mb(self) -> float:
+        """Peak RSS of the largest worker (`gonogo run --workers N`), else of the process itself."""
+        return max((vm_kb(child, "VmHWM") / 1024 for child in children(self.pid)), default=self.peak_mb())
 
 
 class Procs:
@@ -179,8 +191,8 @@ class Procs:
         return proc, kind
 
     # -- the proxies ------------------------------------------------------------------------------
-    def gonogo(self, policy: Path, *extra: str, resolve: tuple[str, ...] = (COVERED, UNCOVERED),
-               name: str = "gonogo") -> Proc:
+    def gonogo(self, policy: Path, *extra: str, resolve: tuple[str, ...] = (COVERED, UNCOVERED, BLOCKED),
+               name: str = "gonogo", workers: int = 1) -> Proc:
         port, metrics = free_port(), free_port()
         cmd = [*os.environ.get("GONOGO_CMD", str(BIN / "gonogo")).split(), "run", "--policy", str(policy),
                "--listen-port", str(port), "--metrics-port", str(metrics), "-q",
@@ -188,9 +200,11 @@ class Procs:
                "--set", f"confdir={self.workdir / name / 'ca'}", "--set", "ssl_insecure=true", *extra]
         for host in resolve:
             cmd += ["--resolve", f"{host}=127.0.0.1"]
+        if workers > 1:
+            cmd += ["--workers", str(workers)]
         proc = self.spawn(name, cmd)
         proc.port, proc.port2 = port, metrics
-        wait_line(proc, "gonogo enforcing", timeout=60)
+        wait_line(proc, f"all {workers} workers enforcing" if workers > 1 else "gonogo enforcing", timeout=60)
         wait_port(proc, port)
         return proc
 
@@ -334,6 +348,15 @@ def wait_line(proc: Proc, pattern: str, timeout: float = 30.0) -> str:
     raise SystemExit(f"{proc.name}: no line matching {pattern!r} after {timeout}s:\n{proc.output()[-3000:]}")
 
 
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux: /proc/PID/task/PID/children)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(child) for child in f.read().split()]
+    except OSError:
+        return []
+
+
 def cpu_seconds(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -412,18 +435,19 @@ async def _serve_origin(cert: str, key: str, http_port: int, https_port: int) ->
 
 
 async def _bare_runner(port: int, confdir: str) -> None:
-    """proxy_addons/cli/run.py's `_serve`, minus the addon and its options."""
+    """proxy_addons/cli/run.py's `_serve` (its lean master, no flow printer), minus the gonogo addons."""
     import logging
     import signal
 
     from mitmproxy import options
-    from mitmproxy.tools.dump import DumpMaster
+
+    from proxy_addons.cli.lean import make_master
 
     logging.getLogger().setLevel(logging.INFO)
     for noisy in ("asyncio", "hpack", "quic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     opts = options.Options(listen_host="127.0.0.1", listen_port=port)
-    master = DumpMaster(opts, with_termlog=True, with_dumper=False)
+    master = make_master(opts, quiet=True)
     opts.update(connection_strategy="lazy", confdir=confdir, ssl_insecure=True)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
