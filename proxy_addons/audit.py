@@ -43,6 +43,7 @@ LOST_EVENT = "lost"  # a note, not a decision: {"time", "event": "lost", "droppe
 FILE_PATTERN = re.compile(r"audit-(\d{4}-\d{2}-\d{2})\.jsonl")
 _QUEUE_LIMIT = 100_000
 _PRUNE_EVERY_SECONDS = 3600.0
+_BATCH_LIMIT = 1000  # records written with one write()
 _STOP = object()
 
 
@@ -172,29 +173,49 @@ class AuditLog:
             except queue.Empty:
                 self._safely(self.prune)
                 continue
-            if item is _STOP:
-                self._safely(self._note_losses)
-                return
-            if isinstance(item, threading.Event):
-                self._safely(self._note_losses)
-                item.set()
-                continue
-            day, line = item
-            if day != pruned_day:
-                pruned_day = day
-                self._safely(self.prune)
-            self._safely(functools.partial(self._append, day, line))
+            batch = self._batch(item)
+            lines: dict[dt.date, list[str]] = {}
+            for day, line in batch[:-1] if not isinstance(batch[-1], tuple) else batch:
+                lines.setdefault(day, []).append(line)
+            for day, group in lines.items():
+                if day != pruned_day:
+                    pruned_day = day
+                    self._safely(self.prune)
+                self._write_lines(day, group)
             self._safely(self._note_losses)
+            if batch[-1] is _STOP:
+                return
+            if isinstance(batch[-1], threading.Event):
+                batch[-1].set()
+
+    def _batch(self, first: Any) -> list[Any]:
+        """`first` and whatever else is queued (up to a bound), ending early at a stop or flush marker: a burst
+        of records (a client retrying a blocked site) is written with one system call, not one per record."""
+        batch = [first]
+        while isinstance(batch[-1], tuple) and len(batch) < _BATCH_LIMIT:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _write_lines(self, day: dt.date, lines: list[str]) -> None:
+        try:
+            self._append(day, "".join(lines))
+        except OSError as exc:
+            self.errors += len(lines)
+            log.error("audit log %s: %s", self.directory, exc)
 
     def _prepare(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.prune()
 
     def _append(self, day: dt.date, line: str) -> None:
+        """Append one or more whole lines to the day's file."""
         path = self.directory / f"audit-{day.isoformat()}.jsonl"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            os.write(fd, line.encode("utf-8"))  # one write per record: lines from several proxies do not mix
+            os.write(fd, line.encode("utf-8"))  # one write of whole lines: lines from several proxies do not mix
         finally:
             os.close(fd)
 
