@@ -67,7 +67,7 @@ def _page(kind: str, lang: str, title: str, body_template: str, **values: object
 
 def _header(headers: Mapping[str, str], name: str) -> str:
     value = headers.get(name)
-    if value is None:  # a plain dict is case-sensitive; mitmproxy's Headers are not
+    if value is None and isinstance(headers, dict):  # a plain dict is case-sensitive; mitmproxy's Headers are not
         value = next((v for k, v in headers.items() if k.lower() == name), None)
     return value or ""
 
