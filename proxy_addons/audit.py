@@ -19,7 +19,6 @@ written (call it via `asyncio.to_thread` from the loop); `close()` flushes and s
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import json
