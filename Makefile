@@ -4,6 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
+# The suite also runs on Python 3.13 (mitmproxy 12), in a second venv: found as python3.13 on PATH, else in pyenv.
+VENV313 ?= .venv313
+PYTHON313 ?= $(shell command -v python3.13 2>/dev/null || ls -d "$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python \
+	2>/dev/null | tail -n 1)
+TEST313_STAMP := $(VENV313)/.installed-test
 # Where the proxy's CA lives: mitmproxy's default confdir, which is also `gonogo ca init`'s default. Both commands
 # of `make run` get it explicitly, so the CA that is created is the one the proxy signs with.
 CONFDIR ?= $(HOME)/.mitmproxy
@@ -23,17 +28,26 @@ $(TEST_STAMP): $(RUNTIME_STAMP)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(TEST_STAMP)
 
+$(TEST313_STAMP): pyproject.toml
+	@test -n "$(PYTHON313)" || { echo "make test: Python 3.13 not found (python3.13 on PATH or pyenv);" \
+		"install it, or set PYTHON313=/path/to/python3.13"; exit 1; }
+	test -x $(VENV313)/bin/python || $(PYTHON313) -m venv $(VENV313)
+	$(VENV313)/bin/python -m pip install -q -e '.[test]'
+	touch $(TEST313_STAMP)
+
 # The CA is created (named "gonogo proxy CA") only when the confdir has none; an existing one is kept.
 run: $(RUNTIME_STAMP)
 	$(VENV)/bin/gonogo ca init --confdir '$(CONFDIR)'
 	$(VENV)/bin/gonogo run --policy policies/example.yaml --listen-host 127.0.0.1 --listen-port 8080 \
 		--set 'confdir=$(CONFDIR)'
 
-test: $(TEST_STAMP)
+# Lint and type checks once (3.11); the suite on Python 3.11 (mitmproxy 11) and then on 3.13 (mitmproxy 12).
+test: $(TEST_STAMP) $(TEST313_STAMP)
 	./.ci/debian-packages $(DEBIAN_TEST_PACKAGES)
 	$(VENV)/bin/ruff check proxy_addons tests benchmarks
 	$(VENV)/bin/mypy proxy_addons
 	$(VENV)/bin/pytest -q
+	$(VENV313)/bin/pytest -q
 
 bench-decide: $(TEST_STAMP)
 	$(PY) benchmarks/decide.py
