@@ -120,6 +120,7 @@ class Metrics:
         self._intercepted = Counter(INTERCEPTED, "Client connections decrypted and decided per request.",
                                     registry=self._own)
         self._ledger_errors = Counter(LEDGER_ERRORS, "Usage-ledger operations that failed.", registry=self._own)
+        self._request_children: dict[tuple[str, str, str, str], Any] = {}  # bounded by the policy's labels
 
         # policy-derived label sets
         self._policy: Policy | None = None
@@ -230,7 +231,11 @@ class Metrics:
         """One decided request (and what its shadow rules would have done)."""
         group = self._group(group_label)
         verdict = decision.decision if decision.decision in DECISIONS else OTHER
-        self._requests.labels(group, self._category(decision.category), self._rule(decision.rule), verdict).inc()
+        labels = (group, self._category(decision.category), self._rule(decision.rule), verdict)
+        child = self._request_children.get(labels)
+        if child is None:  # labels() validates and locks on every call: once per label set is enough
+            child = self._request_children[labels] = self._requests.labels(*labels)
+        child.inc()
         for shadow in decision.shadow:
             verdict = shadow.decision if shadow.decision in DECISIONS else OTHER
             self._shadow.labels(group, self._category(shadow.category), self._rule(shadow.rule), verdict).inc()

@@ -120,3 +120,19 @@ def test_a_killed_worker_is_started_again_and_sigterm_stops_them_all(tmp_path: P
             assert not Path(f"/proc/{pid}").exists(), f"worker pid {pid} outlived the parent"
     finally:
         gonogo.stop()
+
+
+def test_a_policy_change_reaches_every_worker(tmp_path: Path, origin: Origin) -> None:
+    gonogo = start(tmp_path)
+    try:
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(POLICY.replace('message: "LinkedIn <b>is</b> closed."', 'message: "LinkedIn closed today."'))
+        gonogo.wait_for("policy reloaded")
+        gonogo.wait_for("policy reloaded")  # once per worker
+        seen, responses = answering_workers(gonogo, f"http://linkedin.test:{origin.http_port}/")
+        assert seen == {"1", "2"}
+        assert all("LinkedIn closed today." in r.text for r in responses)
+        info = [line for line in scrape(gonogo).splitlines() if line.startswith("gonogo_policy_info{")]
+        assert len(info) == 1, info  # both workers report the same (new) policy
+    finally:
+        assert gonogo.stop() == 0
