@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.prometheus import promtool_findings
 from tests.support.proxy import Gonogo, Origin
 from tests.test_proxy_e2e import POLICY
 
@@ -83,6 +85,8 @@ def test_both_workers_answer_on_one_port_and_one_endpoint_counts_them_all(proxy:
     assert sample(exposition, "gonogo_workers ") == 2
     blocked = sample(exposition, "gonogo_requests_total{", 'rule="no linkedin"', 'decision="block"')
     assert blocked - before == len(responses)  # both workers' counts, summed
+    if shutil.which("promtool"):  # the Debian package prometheus, which `make test` installs
+        assert promtool_findings(exposition) == []
     assert httpx.get(f"http://127.0.0.1:{proxy.metrics_port}/healthz", timeout=20).status_code == 200
 
 
