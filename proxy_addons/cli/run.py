@@ -39,7 +39,10 @@ def add_run(subparsers: Any) -> None:
                    help="connect to IP for HOST (and its subdomains), like curl --resolve; decisions still use HOST")
     p.add_argument("--set", dest="setoptions", action="append", default=[], metavar="OPTION=VALUE",
                    help="any mitmproxy option, e.g. --set proxyauth=@htpasswd --set confdir=/etc/gonogo/ca")
-    p.add_argument("-q", "--quiet", action="store_true", help="do not print each flow")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no flows, even with --log-requests")
+    p.add_argument("--log-requests", action="store_true",
+                   help="log every request (method, URL with path and query) and client addresses; off by "
+                        "default, as the employee notice promises")
     p.set_defaults(func=run)
 
 
@@ -65,6 +68,7 @@ async def _serve(args: argparse.Namespace) -> int:
 
     from ..gateway.addons import make_addons
     from ..gateway.state import GatewayState
+    from ..gateway.streaming import DEFAULT_STREAM
 
     logging.getLogger().setLevel(logging.INFO)
     for noisy in ("asyncio", "hpack", "quic"):
@@ -83,6 +87,8 @@ async def _serve(args: argparse.Namespace) -> int:
             gonogo_tls=args.tls,
             gonogo_ledger_unavailable=args.ledger_unavailable,
             gonogo_resolve=args.resolve,
+            gonogo_log_requests=args.log_requests,
+            stream_large_bodies=DEFAULT_STREAM,
         )
         if args.setoptions:
             opts.set(*args.setoptions)
