@@ -7,6 +7,7 @@ of aliases) expands a few hundred bytes into a billion nodes. Each of these is r
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -34,7 +35,10 @@ def open_regular(path: Path) -> BinaryIO:
     FIFO blocks until somebody writes) and then refused, like devices and directories."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
             raise NotRegularFile()
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
