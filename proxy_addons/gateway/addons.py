@@ -20,4 +20,5 @@ from .streaming import Streaming
 def make_addons(state: GatewayState | None = None) -> list[object]:
     """Every gateway addon, sharing `state` (a new one if not given; pass your own to read `state.fatal`)."""
     state = state if state is not None else GatewayState()
-    return [LogPrivacy(), Streaming(), Store(state), PolicySource(state), Resolve(), Passthrough(state), OwnPages(state), Enforce(state)]
+    return [Store(state), PolicySource(state), Resolve(), Passthrough(state), OwnPages(state), Enforce(state),
+            LogPrivacy(), Streaming()]

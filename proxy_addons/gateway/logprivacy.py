@@ -71,7 +71,7 @@ class LogPrivacy:
             options.update(flow_detail=options.default("flow_detail"))
             self._muted_dumper = False
 
-    def done(self) -> None:
+    async def done(self) -> None:
         self._unfilter()
 
     def _unfilter(self) -> None:

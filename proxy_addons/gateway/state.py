@@ -14,7 +14,7 @@ from mitmproxy import ctx, http
 
 from ..audit import AuditLog
 from ..metrics import Metrics
-from ..pages import STATUS_URL
+from ..pages import STATUS_URL, TEXT_HEADERS
 from ..policy import BadHost, Decision, Policy, PolicyError, Who, normalize_host
 from ..usage import ResilientLedger
 from .decider import Decider
@@ -95,4 +95,4 @@ def refuse(flow: http.HTTPFlow, what: str) -> None:
     log.exception(f"gonogo: could not decide {what} to {flow.request.host}; refusing it")
     flow.response = http.Response.make(
         503, b"The gateway could not decide this request. Try again; if it persists, tell IT.\n",
-        {"content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff"})
+        TEXT_HEADERS)
