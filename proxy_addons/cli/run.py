@@ -14,6 +14,8 @@ import sys
 from typing import Any
 
 from ..policy import PolicyError, load_policy
+from ..usage.statespec import StateError, check_state
+from .numbers import int_between
 
 
 def add_run(subparsers: Any) -> None:
@@ -25,9 +27,11 @@ def add_run(subparsers: Any) -> None:
     p.add_argument("--listen-host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; a gateway uses its LAN address or 0.0.0.0; "
                         "mitmproxy's block_global still refuses clients with public addresses)")
-    p.add_argument("--listen-port", type=int, default=8080, help="proxy port (0 picks a free one; the log says which)")
+    p.add_argument("--listen-port", type=int_between(0, 65535), default=8080,
+                   help="proxy port (0 picks a free one; the log says which)")
     p.add_argument("--metrics-host", default="127.0.0.1", help="address of /metrics and /healthz")
-    p.add_argument("--metrics-port", type=int, default=9464, help="port of /metrics and /healthz (-1 disables)")
+    p.add_argument("--metrics-port", type=int_between(-1, 65535), default=9464,
+                   help="port of /metrics and /healthz (-1 disables)")
     p.add_argument("--state", default="sqlite:var/gonogo.db",
                    help="quota ledger: sqlite:PATH (default sqlite:var/gonogo.db) or redis://HOST:PORT/DB")
     p.add_argument("--tls", choices=["intercept", "passthrough-only"], default="intercept",
@@ -56,6 +60,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for warning in policy.warnings:
         print(warning, file=sys.stderr)
+    try:
+        check_state(args.state)
+    except StateError as exc:
+        print(f"gonogo: {exc}", file=sys.stderr)
+        return 1
     try:
         return asyncio.run(_serve(args))
     except KeyboardInterrupt:
