@@ -7,6 +7,7 @@ own pages (PAC, status, continue link) answer a request before `Enforce` decides
 from __future__ import annotations
 
 from .enforce import Enforce
+from .liveconnections import LiveConnections
 from .logprivacy import LogPrivacy
 from .own_pages import OwnPages
 from .passthrough import Passthrough
@@ -20,5 +21,6 @@ from .streaming import Streaming
 def make_addons(state: GatewayState | None = None) -> list[object]:
     """Every gateway addon, sharing `state` (a new one if not given; pass your own to read `state.fatal`)."""
     state = state if state is not None else GatewayState()
-    return [Store(state), PolicySource(state), Resolve(), Passthrough(state), OwnPages(state), Enforce(state),
+    return [Store(state), PolicySource(state), Resolve(), Passthrough(state),
+            LiveConnections(state), OwnPages(state), Enforce(state),
             LogPrivacy(), Streaming()]

@@ -22,6 +22,7 @@ from ..pages import (
 )
 from ..policy import Decision, Policy, Who, period_of
 from ..policy.budgets import budgets_for
+from ..policy.wording import text
 from ..usage import Ledger
 from . import continuelink
 from .pac import PacCache, proxy_address
@@ -79,7 +80,11 @@ class Responder:
 
     async def continue_link(self, policy: Policy, person: Who, req: http.Request,
                             hosts: list[str]) -> http.Response:
-        """Answered here, never forwarded: the origin must not learn of our links."""
+        """Answered here, never forwarded: the origin must not learn of our links. Only the person's own
+        click counts: a frame or a script of the warned site cannot follow the link (see continuelink)."""
+        if not continuelink.followed_by_the_person(req.headers):
+            lang = pick_language(req.headers.get("accept-language"))
+            return _text(403, text(lang, "continue.click") + "\n", {"content-language": lang})
         query = req.path.partition("?")[2]
         grant = continuelink.verify(self.key, person.key, query, time.time())
         rule = policy.rule(grant.rule) if grant else None
