@@ -143,13 +143,15 @@ def test_every_page_the_proxy_answers_refuses_framing(proxy: Gonogo, origin: Ori
                         {"sec-fetch-dest": "document", "sec-fetch-mode": "navigate", "sec-fetch-site": "cross-site",
                          "sec-fetch-user": "?1"},
                         {"sec-fetch-dest": "document", "sec-fetch-mode": "navigate", "sec-fetch-site": "same-origin"},
-                        {"sec-fetch-dest": "empty", "sec-fetch-mode": "cors", "sec-fetch-site": "same-origin"}):
+                        {"sec-fetch-dest": "empty", "sec-fetch-mode": "cors", "sec-fetch-site": "same-origin"},
+                        {"referer": "http://elsewhere.test/page.html"}):  # plain HTTP: no Sec-Fetch-* from browsers
             refused = c.get(continue_url, headers=headers)
             assert refused.status_code == 403 and "clicking the link" in refused.text, headers
             framing_refused(refused)
         nl = c.get(continue_url, headers={"sec-fetch-dest": "iframe", "accept-language": "nl"})
         assert nl.status_code == 403 and "waarschuwingspagina" in nl.text
-        # the person's own click does
+        # the person's own click does (over plain HTTP a browser sends the warned page as Referer)
+        assert c.get(continue_url, headers={"referer": f"http://news.test:{origin.http_port}/story"}).status_code == 302
         clicked = c.get(continue_url, headers={"sec-fetch-dest": "document", "sec-fetch-mode": "navigate",
                                                "sec-fetch-site": "same-origin", "sec-fetch-user": "?1"})
         pages["continue redirect"] = clicked

@@ -82,7 +82,7 @@ class Responder:
                             hosts: list[str]) -> http.Response:
         """Answered here, never forwarded: the origin must not learn of our links. Only the person's own
         click counts: a frame or a script of the warned site cannot follow the link (see continuelink)."""
-        if not continuelink.followed_by_the_person(req.headers):
+        if not continuelink.followed_by_the_person(req.headers, req.pretty_host):
             lang = pick_language(req.headers.get("accept-language"))
             return _text(403, text(lang, "continue.click") + "\n", {"content-language": lang})
         query = req.path.partition("?")[2]
