@@ -270,9 +270,9 @@ def test_the_pac_file_validates_host_and_is_built_once(proxy: Gonogo) -> None:
 # -- errors are one clear line ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("state", "message"), [
-    ("sqlite:{dir}/junk.db", "gonogo: --state sqlite:{dir}/junk.db: {dir}/junk.db is not a SQLite database"),
-    ("bogus:x", "gonogo: --state bogus:x: must be sqlite:PATH or redis://HOST:PORT/DB (rediss://, valkey://)"),
-    ("redis://127.0.0.1:port/0", "gonogo: --state redis://127.0.0.1:port/0: Port could not be cast"),
+    ("sqlite:{dir}/junk.db", "gonogo: cannot start: --state sqlite:{dir}/junk.db: {dir}/junk.db is not a SQLite database"),
+    ("bogus:x", "gonogo: cannot start: --state bogus:x: must be sqlite:PATH or redis://HOST:PORT/DB (rediss://, valkey://)"),
+    ("redis://127.0.0.1:port/0", "gonogo: cannot start: --state redis://127.0.0.1:port/0: Port could not be cast"),
 ])
 def test_a_bad_state_is_one_line(tmp_path: Path, state: str, message: str) -> None:
     (tmp_path / "junk.db").write_bytes(b"this is no database, just text" * 10)

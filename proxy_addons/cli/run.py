@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         check_state(args.state)
     except StateError as exc:
-        print(f"gonogo: {exc}", file=sys.stderr)
+        print(f"gonogo: cannot start: {exc}", file=sys.stderr)
         return 1
     try:
         return asyncio.run(_serve(args))

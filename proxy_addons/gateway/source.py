@@ -30,8 +30,8 @@ class PolicySource:
     def configure(self, updated: set[str]) -> None:
         if "gonogo_reload_ms" in updated:
             if not 0 < ctx.options.gonogo_reload_ms <= MAX_RELOAD_MS:
-                raise exceptions.OptionsError(f"gonogo_reload_ms must be 1 to {MAX_RELOAD_MS} (an hour), not "
-                                              f"{ctx.options.gonogo_reload_ms}")
+                raise exceptions.OptionsError(f"gonogo_reload_ms must be positive and at most {MAX_RELOAD_MS} "
+                                              f"(an hour), not {ctx.options.gonogo_reload_ms}")
             if self.watcher is not None:
                 self.watcher.interval = ctx.options.gonogo_reload_ms / 1000
         if "gonogo_policy" in updated:
