@@ -82,10 +82,12 @@ def get(sock: socket.socket, host: str, path: str) -> bytes:
 
 # -- a policy change reaches open connections ---------------------------------------------------------
 
-def test_a_reload_closes_passthrough_connections_it_decides_differently(tmp_path: Path, origin: Origin) -> None:
+@pytest.mark.parametrize("tls_mode", ["intercept", "passthrough-only"])
+def test_a_reload_closes_passthrough_connections_it_decides_differently(tmp_path: Path, origin: Origin,
+                                                                        tls_mode: str) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY)
-    gonogo = Gonogo(tmp_path, policy, "--set", "gonogo_reload_ms=100").start()
+    gonogo = Gonogo(tmp_path, policy, "--set", "gonogo_reload_ms=100", "--tls", tls_mode).start()
     try:
         tls = trust(origin.cert)
         bank = tls.wrap_socket(connect(gonogo, "bank.test", origin.https_port), server_hostname="bank.test")
@@ -105,9 +107,13 @@ def test_a_reload_closes_passthrough_connections_it_decides_differently(tmp_path
         bank.close()
         other.close()
         assert "/two" not in origin.paths("bank.test")
-        # a new connection to the now blocked host is intercepted and refused
+        # a new connection to the now blocked host is refused (intercepted: a 403 page; no CA: at CONNECT)
         with gonogo.client(also_trust=(origin.cert,)) as c:
-            assert c.get(f"https://bank.test:{origin.https_port}/three").status_code == 403
+            if tls_mode == "intercept":
+                assert c.get(f"https://bank.test:{origin.https_port}/three").status_code == 403
+            else:
+                with pytest.raises(httpx.ProxyError):
+                    c.get(f"https://bank.test:{origin.https_port}/three")
     finally:
         assert gonogo.stop() == 0, gonogo.output()
 
@@ -199,7 +205,19 @@ class SlowOrigin:
                 self.finished.set()
 
 
-def test_a_large_download_streams_through(proxy: Gonogo) -> None:
+@pytest.mark.parametrize("how", ["gonogo run", "mitmdump -s"])
+def test_a_large_download_streams_through(proxy: Gonogo, tmp_path: Path, how: str) -> None:
+    if how == "mitmdump -s":  # the addon sets the default itself
+        (tmp_path / "policy.yaml").write_text(POLICY)
+        proxy = Gonogo(tmp_path, tmp_path / "policy.yaml", mitmdump=True).start()
+    try:
+        stream_through(proxy)
+    finally:
+        if how == "mitmdump -s":
+            assert proxy.stop() == 0, proxy.output()
+
+
+def stream_through(proxy: Gonogo) -> None:
     origin = SlowOrigin()
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=30) as sock:
         sock.sendall(f"GET http://example.test:{origin.port}/big.iso HTTP/1.1\r\nHost: example.test:{origin.port}"
@@ -270,7 +288,8 @@ def test_the_pac_file_validates_host_and_is_built_once(proxy: Gonogo) -> None:
 # -- errors are one clear line ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("state", "message"), [
-    ("sqlite:{dir}/junk.db", "gonogo: cannot start: --state sqlite:{dir}/junk.db: {dir}/junk.db is not a SQLite database"),
+    ("sqlite:{dir}/junk.db",
+     "gonogo: cannot start: --state sqlite:{dir}/junk.db: {dir}/junk.db is not a SQLite database"),
     ("bogus:x", "gonogo: cannot start: --state bogus:x: must be sqlite:PATH or redis://HOST:PORT/DB (rediss://, valkey://)"),
     ("redis://127.0.0.1:port/0", "gonogo: cannot start: --state redis://127.0.0.1:port/0: Port could not be cast"),
 ])
@@ -300,11 +319,14 @@ def test_out_of_range_numbers_are_one_line(tmp_path: Path, args: list[str]) -> N
 
 # -- the log keeps the promises the notice makes -----------------------------------------------------------
 
-@pytest.mark.parametrize("extra", [(), ("--quiet",), ("--log-requests",)])
+@pytest.mark.parametrize("extra", [(), ("--quiet",), ("--log-requests",), ("mitmdump",),
+                                   ("mitmdump", "--set", "gonogo_log_requests=true")])
 def test_the_log_holds_no_urls_or_client_addresses_by_default(tmp_path: Path, origin: Origin,
                                                                extra: tuple[str, ...]) -> None:
     (tmp_path / "policy.yaml").write_text(POLICY)
-    gonogo = Gonogo(tmp_path, tmp_path / "policy.yaml", *extra).start()
+    mitmdump = extra[:1] == ("mitmdump",)
+    extra = extra[1:] if mitmdump else extra
+    gonogo = Gonogo(tmp_path, tmp_path / "policy.yaml", *extra, mitmdump=mitmdump).start()
     ports = []
     try:
         with socket.create_connection(("127.0.0.1", gonogo.port), timeout=20) as sock:
@@ -324,7 +346,7 @@ def test_the_log_holds_no_urls_or_client_addresses_by_default(tmp_path: Path, or
     log = gonogo.output()
     secrets = ["private-diary-7f3a", "who-i-am", "secret-group-9c1", "member=me"]
     addresses = [f"127.0.0.1:{port}" for port in ports]
-    if "--log-requests" in extra:
+    if "--log-requests" in extra or "gonogo_log_requests=true" in extra:
         assert all(s in log for s in secrets[:2]), log
         assert any(a in log for a in addresses), log
     else:
