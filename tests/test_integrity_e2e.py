@@ -317,6 +317,13 @@ def test_out_of_range_numbers_are_one_line(tmp_path: Path, args: list[str]) -> N
     assert re.search(r"error: argument --[a-z-]+: -?\d+ is not between -?\d+ and \d+\n$", done.stderr), done.stderr
 
 
+def test_an_audit_since_beyond_the_calendar_means_everything(tmp_path: Path) -> None:
+    done = subprocess.run([str(GONOGO), "audit", "--dir", str(tmp_path), "--since", "99999999999999999d"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "since 0001-01-01" in done.stdout
+
+
 # -- the log keeps the promises the notice makes -----------------------------------------------------------
 
 @pytest.mark.parametrize("extra", [(), ("--quiet",), ("--log-requests",), ("mitmdump",),
