@@ -60,8 +60,8 @@ def test_limits_decisions_expiry_and_claims(state: str) -> None:
         with pytest.raises(TooManyOpen):
             await store.create(make())
         await store.create(make("user:bob"))  # another person has their own limit
-        assert len(await store.list("user:alice", open_only=True)) == 3
-        assert [r.person for r in await store.list("user:bob")] == ["user:bob"]
+        assert len(await store.find("user:alice", open_only=True)) == 3
+        assert [r.person for r in await store.find("user:bob")] == ["user:bob"]
 
         now = time.time()
         approved = await store.decide(first.id, True, 1, "ok", now)

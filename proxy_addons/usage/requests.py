@@ -139,7 +139,7 @@ class RequestStore(Protocol):
 
     async def get(self, request_id: str) -> ExceptionRequest | None: ...
 
-    async def list(self, person: str | None = None, open_only: bool = False) -> list[ExceptionRequest]:
+    async def find(self, person: str | None = None, open_only: bool = False) -> list[ExceptionRequest]:
         """Newest first; one person's, or everybody's."""
         ...
 
@@ -173,7 +173,7 @@ class RequestStore(Protocol):
 
 def open_requests(state: str | None = None) -> RequestStore:
     """The request store beside the ledger named by `state` (the same `--state` value as `open_store`)."""
-    from . import DEFAULT_STATE, _ALIASES
+    from . import _ALIASES, DEFAULT_STATE
 
     state = (state or DEFAULT_STATE).strip()
     for alias, scheme in _ALIASES.items():

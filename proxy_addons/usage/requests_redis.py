@@ -93,7 +93,7 @@ class RedisRequests:
         raw = await self._call(lambda: self._redis.get(self._key(request_id)))
         return None if raw is None else ExceptionRequest.from_json(json.loads(raw))
 
-    async def list(self, person: str | None = None, open_only: bool = False) -> list[ExceptionRequest]:
+    async def find(self, person: str | None = None, open_only: bool = False) -> list[ExceptionRequest]:
         index = self._ids if person is None else self._person(person)
 
         async def read() -> list[ExceptionRequest]:
@@ -124,11 +124,11 @@ class RedisRequests:
         return changed
 
     async def active(self, now: float) -> list[ExceptionRequest]:
-        return [r for r in await self.list() if r.state == "approved" and (r.until or 0) > now]
+        return [r for r in await self.find() if r.state == "approved" and (r.until or 0) > now]
 
     async def expire(self, now: float) -> int:
         count = 0
-        for r in await self.list():
+        for r in await self.find():
             if rules.lapsed(r, now):
                 done = await self._replace(r.id, lambda x: rules.expired(x) if x and rules.lapsed(x, now) else None)
                 count += done is not None
@@ -136,7 +136,7 @@ class RedisRequests:
 
     async def claim(self) -> list[ExceptionRequest]:
         claimed = []
-        for r in await self.list():
+        for r in await self.find():
             if r.announced != r.state:
                 done = await self._replace(
                     r.id, lambda x: dataclasses.replace(x, announced=x.state) if x and x.announced != x.state else None)
@@ -150,7 +150,7 @@ class RedisRequests:
 
     async def purge(self, before: float) -> int:
         count = 0
-        for r in await self.list():
+        for r in await self.find():
             if r.created < before and r.state in ("denied", "expired"):
                 await self._call(lambda r=r: self._delete(r))  # type: ignore[misc]
                 count += 1

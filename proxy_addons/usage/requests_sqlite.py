@@ -156,7 +156,7 @@ class SqliteRequests:
         found = await self._run(self._select, "WHERE id = ?", (request_id,))
         return found[0] if found else None
 
-    async def list(self, person: str | None = None, open_only: bool = False) -> list[ExceptionRequest]:
+    async def find(self, person: str | None = None, open_only: bool = False) -> list[ExceptionRequest]:
         where, args = [], []
         if person is not None:
             where.append("person = ?")
