@@ -89,8 +89,9 @@ def form_of(page: str) -> dict[str, str]:
 
 
 def curl_post(gonogo: Gonogo, user: str, url: str, data: dict[str, str], *headers: str) -> tuple[int, str]:
-    cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-x", f"http://{user}:pw@127.0.0.1:{gonogo.port}",
-           "-H", "Accept-Language: en"]
+    cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-x", f"http://{user}:pw@127.0.0.1:{gonogo.port}"]
+    if not any(h.lower().startswith("accept-language:") for h in headers):
+        cmd += ["-H", "Accept-Language: en"]
     for header in headers:
         cmd += ["-H", header]
     for name, value in data.items():

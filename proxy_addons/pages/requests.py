@@ -64,18 +64,22 @@ def refused_page(*, lang: str, why: str, status_url: str = STATUS_URL) -> str:
 
 
 def requests_section(requests: Iterable[ExceptionRequest], *, lang: str, tz: dt.tzinfo, now: dt.datetime) -> Html:
-    """The status page's list of the person's requests, newest first, with their times."""
+    """The status page's list of the person's requests, newest first: site, state, times, reason, IT's note."""
     rows = list(requests)
     heading = tag("h2", text(lang, "status.requests"))
     if not rows:
         return Html(heading + tag("p", text(lang, "status.no_requests")))
-    cols = ("col.request", "col.site", "col.rule", "col.state", "col.asked", "col.until", "label.reason")
-    head = "".join(f"<th>{t(lang, key)}</th>" for key in cols)
-    body = []
+    items = []
     for r in rows:
-        until = _moment(r.until, tz, now, lang) if r.state in ("approved", "expired") else ""
-        cells = [tag("code", r.id), esc(r.host), esc(r.rule), esc(text(lang, f"state.{r.state}")),
-                 esc(_moment(r.created, tz, now, lang)), esc(until), esc(r.reason)]
-        note = Html(f"<br><em>{esc(r.note)}</em>") if r.note else ""
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells[:-1]) + f"<td>{cells[-1]}{note}</td></tr>")
-    return Html(f"{heading}<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+        facts = [f"{t(lang, 'label.rule')}: “{esc(r.rule)}”",
+                 f"{t(lang, 'label.asked')}: {esc(_moment(r.created, tz, now, lang))} "
+                 f"({esc(text(lang, 'count.minutes', count=r.granted or r.minutes, n=r.granted or r.minutes))})"]
+        if r.until is not None and r.state in ("approved", "expired"):
+            facts.append(f"{t(lang, 'label.until')}: {esc(_moment(r.until, tz, now, lang))}")
+        lines = [f"<strong>{esc(r.host)}</strong>{tag('span', text(lang, f'state.{r.state}'), 'badge')}",
+                 " · ".join(facts), f"{t(lang, 'label.reason')}: {esc(r.reason)}"]
+        if r.note:
+            lines.append(f"<em>{t(lang, 'label.note')}: {esc(r.note)}</em>")
+        lines.append(f'<span class="muted">{t(lang, "label.request")} <code>{esc(r.id)}</code></span>')
+        items.append("<li>" + "<br>".join(lines) + "</li>")
+    return Html(f'{heading}<ul class="rules">{"".join(items)}</ul>')
