@@ -59,11 +59,17 @@ class ExceptionBook:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
+        failing = False
         while True:
             try:
                 await self.poll()
-            except Exception as exc:  # the store may be down: keep what we know, try again
-                log.warning(f"gonogo: exception requests: cannot read the store: {exc}")
+                if failing:
+                    log.info("gonogo: exception requests: the store answers again")
+                failing = False
+            except Exception as exc:  # the store may be down: keep what we know, try again (and say so once)
+                if not failing:
+                    log.warning(f"gonogo: exception requests: cannot read the store: {exc}")
+                failing = True
                 self.state.metrics.ledger_error()
             await asyncio.sleep(self.poll_seconds)
 
