@@ -4,7 +4,6 @@ one decision per request, expiry, one claim per event across stores, purge; and 
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from proxy_addons.usage.requests import (
     new_id,
     open_requests,
 )
+from tests.support import processes
 from tests.support.redis import RedisServer, redis_server  # noqa: F401 (fixture)
 
 
@@ -112,7 +112,7 @@ def test_sqlite_request_survives_kill_9(tmp_path: Path) -> None:
         f"    s = open_requests({state!r}); r = await s.create(make()); print(r.id, flush=True)\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
         "asyncio.run(main())\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    done = processes.run([sys.executable, "-c", script], timeout=60, text=True)
     assert done.returncode == -9
     request_id = done.stdout.strip()
 

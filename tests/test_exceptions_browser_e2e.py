@@ -16,6 +16,7 @@ import httpx
 import wsproto
 import wsproto.events as wsevents
 
+from tests.support import processes
 from tests.support.proxy import GONOGO, Gonogo, Origin
 from tests.test_browser_e2e import CHROMIUM
 from tests.test_exceptions_e2e import form_of
@@ -90,7 +91,7 @@ def test_chromium_fills_the_form(tmp_path: Path, origin: Origin) -> None:
     gonogo = Gonogo(tmp_path, policy).start()
     site = f"http://facebook.test:{origin.http_port}"
     profile = tmp_path / "chromium"
-    browser = subprocess.Popen(
+    browser = processes.spawn(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-port=0",
@@ -126,11 +127,10 @@ def test_chromium_fills_the_form(tmp_path: Path, origin: Origin) -> None:
                                 "document.body.innerText", "the refusal")
         assert "not sent from the gateway" in refused
 
-        listed = subprocess.run([str(GONOGO), "requests", "list", "--json", "--policy", str(policy),
-                                 "--state", gonogo.state], capture_output=True, text=True, timeout=60)
+        listed = processes.run([str(GONOGO), "requests", "list", "--json", "--policy", str(policy),
+                                "--state", gonogo.state], timeout=60, text=True)
         assert [(r["reason"], r["minutes"], r["host"]) for r in json.loads(listed.stdout)] == [
             ("Answer a customer on Messenger", 20, "facebook.test")]
     finally:
-        browser.terminate()
-        browser.wait(timeout=20)
+        processes.end(browser)
         gonogo.stop()

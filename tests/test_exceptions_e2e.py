@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from tests.support import processes
 from tests.support.proxy import GONOGO, Gonogo, Origin
 from tests.support.redis import redis_server  # noqa: F401 (fixture)
 
@@ -80,7 +81,7 @@ def until(check: Callable[[], T | None], what: str, timeout: float = 15.0) -> T:
 
 
 def gonogo_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(GONOGO), *args], capture_output=True, text=True, timeout=60)
+    return processes.run([str(GONOGO), *args], timeout=60, text=True)
 
 
 def form_of(page: str) -> dict[str, str]:
@@ -96,7 +97,7 @@ def curl_post(gonogo: Gonogo, user: str, url: str, data: dict[str, str], *header
         cmd += ["-H", header]
     for name, value in data.items():
         cmd += ["--data-urlencode", f"{name}={value}"]
-    done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=30)
+    done = processes.run([*cmd, url], timeout=30, text=True)
     body, _, code = done.stdout.rpartition("\n")
     return int(code), body
 
