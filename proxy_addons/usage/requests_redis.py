@@ -60,12 +60,15 @@ class RedisRequests:
         return [ExceptionRequest.from_json(json.loads(r)) for r in raw if r is not None]
 
     async def _transact(self, keys: list[str], change: Callable[[Any], Awaitable[T]]) -> T:
-        """Run `change(pipe)` with `keys` watched; it reads, then calls pipe.multi() and queues writes."""
+        """Run `change(pipe)` with `keys` watched; it reads, then calls pipe.multi() and queues writes (a
+        None result writes nothing, and the version stays)."""
         for _ in range(_RETRIES):
             async with self._redis.pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(*keys)
                     result = await change(pipe)
+                    if result is None:
+                        return result  # leaving the pipeline unwatches
                     pipe.incr(self._version)
                     await pipe.execute()
                     return result
@@ -110,8 +113,8 @@ class RedisRequests:
         async def change(pipe: Any) -> ExceptionRequest | None:
             raw = await pipe.get(key)
             changed = update(None if raw is None else ExceptionRequest.from_json(json.loads(raw)))
-            pipe.multi()
             if changed is not None:
+                pipe.multi()
                 pipe.set(key, json.dumps(dataclasses.asdict(changed)))
             return changed
 
