@@ -4,11 +4,12 @@ and while the rule opts in; the loader checks the keys; the webhook payload keep
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
 from proxy_addons.gateway.exception_events import chat_escape, payload
-from proxy_addons.policy import PolicyError, Request, Usage, Who, evaluate, load_text
+from proxy_addons.policy import BudgetUsage, PolicyError, Request, Usage, Who, evaluate, load_text
 from proxy_addons.policy.engine import exception_of
 from proxy_addons.usage.requests import ExceptionRequest
 
@@ -100,3 +101,49 @@ def test_the_webhook_says_no_more_than_the_privacy_level() -> None:
 
 def test_chat_escape() -> None:
     assert chat_escape("a <b> & c\x1b[0m\nd") == "a &lt;b&gt; &amp; c[0m\nd"
+
+
+def test_the_time_box_spent_page_offers_the_form() -> None:
+    """A spent time-box of an opted-in rule gets the form (and a CSP that lets it post to its own site); a rule
+    without `exceptions:` gets none."""
+    from mitmproxy.test import tutils
+
+    from proxy_addons.gateway.exceptions import ExceptionRequests, verify_token
+    from proxy_addons.gateway.responses import Responder
+    from proxy_addons.gateway.state import GatewayState
+    from proxy_addons.metrics import Metrics
+    from proxy_addons.usage import MemoryLedger
+
+    p = policy()
+    addon = ExceptionRequests(GatewayState())
+    addon.key = b"k" * 32
+    addon.book = object()  # type: ignore[assignment]  # any book: the form only needs one to exist
+    responder = Responder(addon.key, MemoryLedger(), Metrics())
+    responder.request_form = addon.form
+    first = evaluate(p, Who("alice"), Request("steam.test"), NOON)
+    assert first.quota is not None
+    spent = evaluate(p, Who("alice"), Request("steam.test"), NOON,
+                     Usage(budgets={"games budget": BudgetUsage(1, False, 0, first.quota.period)}))
+    assert spent.decision == "block" and spent.quota is not None
+    req = tutils.treq(host="steam.test", path=b"/play", headers=((b"accept", b"text/html"),))
+    answer = responder.refusal(p, Who("alice"), spent, "steam.test", req, "gonogo.status")
+    page = answer.get_text() or ""
+    assert 'action="/__gonogo__/exception"' in page and "at most 30" in page
+    assert "form-action 'self'" in answer.headers["content-security-policy"]
+    token = form_of_page(page)["token"]
+    assert verify_token(addon.key, "user:alice", "games budget", token, time.time())
+    assert not verify_token(addon.key, "user:bob", "games budget", token, time.time())
+    assert not verify_token(addon.key, "user:alice", "games budget", token, time.time() + 7200)  # expired
+
+    plain = load_text("version: 1\nrules:\n  - {name: b, domains: [steam.test], action: block}\n")
+    blocked = evaluate(plain, Who("alice"), Request("steam.test"), NOON)
+    answer = responder.refusal(plain, Who("alice"), blocked, "steam.test", req, "gonogo.status")
+    assert "__gonogo__/exception" not in (answer.get_text() or "")
+    assert "form-action 'none'" in answer.headers["content-security-policy"]
+
+
+def form_of_page(page: str) -> dict[str, str]:
+    import html
+    import re
+
+    return {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page)}
