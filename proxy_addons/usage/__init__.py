@@ -11,9 +11,10 @@ from pathlib import Path
 from .ledger import TTL_MARGIN_SECONDS, Balance, Charge, Ledger, LedgerUnavailable, period_ttl
 from .memory import MemoryLedger
 from .resilient import UNAVAILABLE_CHOICES, ResilientLedger
-from .statespec import REDIS_SCHEMES, StateError, canonical, check_state, sqlite_path
+from .statespec import ALIASES, REDIS_SCHEMES, StateError, canonical, check_state, sqlite_path
 
 DEFAULT_STATE = "sqlite:var/gonogo.db"
+_ALIASES = ALIASES  # requests.py reads the valkey aliases from here
 
 
 def open_store(state: str | None = None) -> Ledger:
