@@ -102,6 +102,18 @@ def excluded_options() -> dict[str, str]:
     return found
 
 
+def wants_flow_printer(quiet: bool, log_requests: bool, specs: list[str]) -> bool:
+    """Whether to load mitmproxy's flow printer (dumper): not with -q; otherwise when requests are to be logged or
+    an option of the printer is set. Flows are not printed by default (gateway/logprivacy.py), and a muted
+    printer would still be called for every flow."""
+    if quiet:
+        return False
+    if log_requests:
+        return True
+    printer = {option for option, addon in excluded_options().items() if addon == "dumper"}
+    return any(name in printer for name in option_names(specs))
+
+
 def option_names(specs: list[str]) -> list[str]:
     """The option names of `--set` specs (`name=value`, or a bare `name` for a boolean)."""
     return [spec.partition("=")[0].strip() for spec in specs]

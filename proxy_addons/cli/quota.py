@@ -18,6 +18,7 @@ from ..policy.budgets import BudgetLookupError
 from ..tools.quota import BudgetView, grant, reset, show
 from ..usage import DEFAULT_STATE, open_store
 from ..usage.ledger import LedgerUnavailable
+from .numbers import MAX_GRANT_MINUTES, int_between
 
 
 def _print(views: list[BudgetView], as_json: bool, user: str) -> None:
@@ -89,6 +90,14 @@ def run_quota(args: argparse.Namespace) -> int:
         return 1
 
 
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    """`--policy` and `--state`, as every admin command on the store takes them (`gonogo quota`, `gonogo requests`)."""
+    p.add_argument("--policy", required=True, help="the policy file (budgets and time zone come from it)")
+    p.add_argument("--state", default=DEFAULT_STATE,
+                   help=f"the store, as for `gonogo run`: sqlite:PATH or redis://HOST:PORT/DB "
+                        f"(default {DEFAULT_STATE})")
+
+
 def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register `quota show|grant|reset` on the CLI's subparsers; as proxy_addons.cli expects, the parsed arguments
     carry their handler: `args.func(args) -> int` (the exit status)."""
@@ -97,10 +106,7 @@ def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     commands = quota.add_subparsers(dest="quota_command", required=True, metavar="show|grant|reset")
 
     def common(p: argparse.ArgumentParser, rule_required: bool = False) -> None:
-        p.add_argument("--policy", required=True, help="the policy file (budgets and time zone come from it)")
-        p.add_argument("--state", default=DEFAULT_STATE,
-                       help=f"the store, as for `gonogo run`: sqlite:PATH or redis://HOST:PORT/DB "
-                            f"(default {DEFAULT_STATE})")
+        add_store_options(p)
         who = p.add_mutually_exclusive_group(required=True)
         who.add_argument("--user", help="the person, as the proxy names them (proxyauth or trusted header)")
         who.add_argument("--ip", help="a client the proxy knows by address only (no user name)")
@@ -113,6 +119,7 @@ def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     common(commands.add_parser("show", help="used, limit and reset time of each budget that applies"))
     g = commands.add_parser("grant", help="extra minutes in the current period (today, this week)")
     common(g, rule_required=True)
-    g.add_argument("--minutes", type=int, required=True, help="extra minutes (negative takes back)")
+    g.add_argument("--minutes", type=int_between(-MAX_GRANT_MINUTES, MAX_GRANT_MINUTES), required=True,
+                   help=f"extra minutes (negative takes back; at most {MAX_GRANT_MINUTES} either way)")
     common(commands.add_parser("reset", help="forget the current period's used and extra minutes"))
     return quota

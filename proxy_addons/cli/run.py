@@ -16,6 +16,8 @@ import sys
 from typing import Any
 
 from ..policy import PolicyError, load_policy
+from ..usage.statespec import StateError, check_state
+from .numbers import int_between
 
 
 def add_run(subparsers: Any) -> None:
@@ -27,9 +29,11 @@ def add_run(subparsers: Any) -> None:
     p.add_argument("--listen-host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; a gateway uses its LAN address or 0.0.0.0; "
                         "mitmproxy's block_global still refuses clients with public addresses)")
-    p.add_argument("--listen-port", type=int, default=8080, help="proxy port (0 picks a free one; the log says which)")
+    p.add_argument("--listen-port", type=int_between(0, 65535), default=8080,
+                   help="proxy port (0 picks a free one; the log says which)")
     p.add_argument("--metrics-host", default="127.0.0.1", help="address of /metrics and /healthz")
-    p.add_argument("--metrics-port", type=int, default=9464, help="port of /metrics and /healthz (-1 disables)")
+    p.add_argument("--metrics-port", type=int_between(-1, 65535), default=9464,
+                   help="port of /metrics and /healthz (-1 disables)")
     p.add_argument("--state", default="sqlite:var/gonogo.db",
                    help="quota ledger: sqlite:PATH (default sqlite:var/gonogo.db) or redis://HOST:PORT/DB")
     p.add_argument("--tls", choices=["intercept", "passthrough-only"], default="intercept",
@@ -41,7 +45,10 @@ def add_run(subparsers: Any) -> None:
                    help="connect to IP for HOST (and its subdomains), like curl --resolve; decisions still use HOST")
     p.add_argument("--set", dest="setoptions", action="append", default=[], metavar="OPTION=VALUE",
                    help="any mitmproxy option, e.g. --set proxyauth=@htpasswd --set confdir=/etc/gonogo/ca")
-    p.add_argument("-q", "--quiet", action="store_true", help="do not print each flow")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no flows, even with --log-requests")
+    p.add_argument("--log-requests", action="store_true",
+                   help="log every request (method, URL with path and query) and client addresses; off by "
+                        "default, as the employee notice promises")
     p.add_argument("--workers", type=worker_count, default=1, metavar="N|auto",
                    help="proxy processes sharing the listen port (SO_REUSEPORT), one metrics endpoint and one "
                         "ledger; auto: one per CPU core (default 1: a single process)")
@@ -58,6 +65,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for warning in policy.warnings:
         print(warning, file=sys.stderr)
+    try:
+        check_state(args.state)
+    except StateError as exc:
+        print(f"gonogo: cannot start: {exc}", file=sys.stderr)
+        return 1
     if args.workers > 1:
         from .workers import supervise
 
@@ -86,14 +98,15 @@ async def _serve(args: argparse.Namespace) -> int:
 
     from ..gateway.addons import make_addons
     from ..gateway.state import GatewayState
+    from ..gateway.streaming import DEFAULT_STREAM
     from ..gateway.worker import worker_addons
-    from .lean import excluded_option_error, make_master
+    from .lean import excluded_option_error, make_master, wants_flow_printer
 
     logging.getLogger().setLevel(logging.INFO)
     for noisy in ("asyncio", "hpack", "quic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port)
-    master = make_master(opts, quiet=args.quiet)
+    master = make_master(opts, quiet=not wants_flow_printer(args.quiet, args.log_requests, args.setoptions))
     state = GatewayState()
     master.addons.add(*make_addons(state), *worker_addons())
     try:
@@ -106,6 +119,8 @@ async def _serve(args: argparse.Namespace) -> int:
             gonogo_tls=args.tls,
             gonogo_ledger_unavailable=args.ledger_unavailable,
             gonogo_resolve=args.resolve,
+            gonogo_log_requests=args.log_requests,
+            stream_large_bodies=DEFAULT_STREAM,
         )
         if args.setoptions:
             excluded = excluded_option_error(opts, args.setoptions, quiet=args.quiet)

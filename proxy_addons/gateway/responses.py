@@ -3,10 +3,9 @@ PAC file. Built from `pages/` and `pac`, so the addon's hooks stay a few lines e
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from mitmproxy import http
 
@@ -21,14 +20,17 @@ from ..pages import (
     status_page,
     warn_page,
 )
+from ..pages.render import Html
 from ..policy import Decision, Policy, Who, period_of
 from ..policy.budgets import budgets_for
+from ..policy.wording import text
 from ..usage import Ledger
 from . import continuelink
-from .pac import render_pac
+from .pac import PacCache, proxy_address
 from .prebuilt import Prebuilt
 
 _OURS = {"x-gonogo": "1"}
+_FORM_CSP = PAGE_HEADERS["Content-Security-Policy"].replace("form-action 'none'", "form-action 'self'")
 
 
 def _html(status: int, body: str, extra: dict[str, str] | None = None) -> http.Response:
@@ -48,31 +50,40 @@ class Responder:
         self.ledger = ledger
         self.metrics = metrics
         self.on_event = on_event
-        self._pac: tuple[tuple[str, str, str], str] | None = None  # ((policy sha, proxy, status host), text)
+        self._pacs = PacCache()
         self._prebuilt = Prebuilt()  # block answers, rendered once per decision shape
+        # set by the exception-request addon (gateway/exceptions.py): the form of a block page, and the
+        # person's requests on the status page
+        self.request_form: Callable[[Policy, Who, Decision, str, str], Html | None] | None = None
+        self.requests_of: Callable[[Who, str, dt.datetime, dt.tzinfo], Awaitable[Html]] | None = None
 
     async def pac(self, policy: Policy, proxy: str, status_host: str) -> http.Response:
-        """The PAC file; the status host always goes through the proxy, or its page could not be reached."""
-        wanted = (policy.sha256, proxy, status_host)
-        if self._pac is None or self._pac[0] != wanted:
-            # a policy with a million domains takes a second or two to write out: not on the event loop
-            text = await asyncio.to_thread(render_pac, policy, proxy, always=(status_host,))
-            self._pac = (wanted, text)
-        return http.Response.make(200, self._pac[1].encode("utf-8"),
-                                  {"content-type": "application/x-ns-proxy-autoconfig", "cache-control": "max-age=300",
-                                   "x-content-type-options": "nosniff"})
+        """The PAC file; the status host always goes through the proxy, or its page could not be reached.
+        `proxy` comes from the request's Host header: anything but a host and port is refused."""
+        address = proxy_address(proxy)
+        if address is None:
+            return _text(400, "Bad request: the Host header is not a host name or address with a port.\n")
+        body = await self._pacs.get(policy, address, status_host)
+        headers = {k.lower(): v for k, v in TEXT_HEADERS.items()}  # nosniff, no framing, like every answer of ours
+        headers.update({"content-type": "application/x-ns-proxy-autoconfig", "cache-control": "max-age=300"})
+        return http.Response.make(200, body, headers)
 
     def refusal(self, policy: Policy, person: Who, decision: Decision, host: str,
                 req: http.Request, status_host: str) -> http.Response:
         lang = pick_language(req.headers.get("accept-language"))
         now = dt.datetime.now(policy.timezone)
         navigation = dest_is_navigation(req.headers)
-        if decision.decision == "warn" and decision.rule is not None and navigation:
+        if navigation and decision.decision == "warn" and decision.rule is not None:
             # the continue link is signed for this person and this moment: rendered for each request
-            status_url = f"http://{status_host}/"
             link = continuelink.make_path(self.key, person.key, decision.rule, req.path, time.time())
             return _html(403, warn_page(decision, host=host, lang=lang, now=now, continue_url=link,
-                                        status_url=status_url), self._refusal_headers(decision, lang))
+                                        status_url=f"http://{status_host}/"), self._refusal_headers(decision, lang))
+        if navigation and self.request_form is not None:
+            form = self.request_form(policy, person, decision, lang, req.path)
+            if form is not None:  # the form is this person's (and posts to this site's reserved path)
+                headers = {**self._refusal_headers(decision, lang), "Content-Security-Policy": _FORM_CSP}
+                return _html(403, block_page(decision, host=host, lang=lang, now=now,
+                                             status_url=f"http://{status_host}/", request_form=form), headers)
         # everything else a refusal says follows from this key (see prebuilt.py)
         key = (decision, host, lang, status_host, navigation, now.date())
         return self._prebuilt.get(key, lambda: self._render_refusal(decision, host, lang, now, status_host,
@@ -95,7 +106,11 @@ class Responder:
 
     async def continue_link(self, policy: Policy, person: Who, req: http.Request,
                             hosts: list[str]) -> http.Response:
-        """Answered here, never forwarded: the origin must not learn of our links."""
+        """Answered here, never forwarded: the origin must not learn of our links. Only the person's own
+        click counts: a frame or a script of the warned site cannot follow the link (see continuelink)."""
+        if not continuelink.followed_by_the_person(req.headers, req.pretty_host):
+            lang = pick_language(req.headers.get("accept-language"))
+            return _text(403, text(lang, "continue.click") + "\n", {"content-language": lang})
         query = req.path.partition("?")[2]
         grant = continuelink.verify(self.key, person.key, query, time.time())
         rule = policy.rule(grant.rule) if grant else None
@@ -132,7 +147,9 @@ class Responder:
                 used, extra = 0, 0
             rows.append({"budget": name, "used": used, "limit": quota.minutes + extra, "per": quota.per,
                          "resets_at": resets_at})
-        body = status_page(user=person.user, groups=groups, policy=policy, rows=rows, lang=lang, now=now)
+        requests = await self.requests_of(person, lang, now, policy.timezone) if self.requests_of else Html("")
+        body = status_page(user=person.user, groups=groups, policy=policy, rows=rows, lang=lang, now=now,
+                           requests=requests)
         return _html(200, body, {"content-language": lang})
 
 
