@@ -5,6 +5,7 @@ address, stickiness, health checks on /healthz), and the plain-host recipes of d
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import shlex
 import shutil
@@ -342,18 +343,31 @@ def test_host_prometheus_config_scrapes_a_real_proxy_and_evaluates_the_dashboard
         assert proxy.stop() == 0, proxy.output()
 
 
-def htpasswd_bcrypt(user: str, password: str) -> str:
-    """An entry as `htpasswd -B` writes it ($2y$ bcrypt), made with passlib (mitmproxy's own dependency)."""
-    from passlib.hash import bcrypt
+MITMPROXY_MAJOR = int(importlib.metadata.version("mitmproxy").split(".")[0])
 
+
+def htpasswd_bcrypt(user: str, password: str) -> str:
+    """An entry as `htpasswd -B` writes it ($2y$ bcrypt), made with mitmproxy's own dependency: passlib
+    (mitmproxy 11) or bcrypt (mitmproxy 12)."""
+    try:
+        from passlib.hash import bcrypt
+    except ImportError:
+        import bcrypt as pyca_bcrypt
+
+        hashed = pyca_bcrypt.hashpw(password.encode(), pyca_bcrypt.gensalt(rounds=5)).decode()
+        return f"{user}:$2y${hashed.split('$', 2)[2]}"
     return f"{user}:{bcrypt.using(rounds=5, ident='2y').hash(password)}"
 
 
 def test_htpasswd_recipe_admits_people_with_their_password_only(tmp_path: Path, origin: Origin) -> None:
-    sha512 = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input="bobs secret\n", capture_output=True,
-                            text=True, timeout=30, check=True).stdout.strip()
+    if MITMPROXY_MAJOR < 12:  # mitmproxy 11 (passlib) also reads SHA-512 crypt; 12 reads bcrypt only
+        sha512 = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input="bobs secret\n", capture_output=True,
+                                text=True, timeout=30, check=True).stdout.strip()
+        bob = f"bob:{sha512}"
+    else:
+        bob = htpasswd_bcrypt("bob", "bobs secret")
     htpasswd = tmp_path / "htpasswd"
-    htpasswd.write_text(f"{htpasswd_bcrypt('anna', 'annas secret')}\nbob:{sha512}\n")
+    htpasswd.write_text(f"{htpasswd_bcrypt('anna', 'annas secret')}\n{bob}\n")
     readme = (DEPLOY / "README.md").read_text()
     assert "GONOGO_OPTS=--set proxyauth=@/etc/gonogo/htpasswd" in readme
     proxy = Gonogo(tmp_path, EXAMPLE_POLICY, "--set", f"proxyauth=@{htpasswd}", "--quiet").start()
