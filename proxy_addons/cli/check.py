@@ -6,17 +6,22 @@ import argparse
 import sys
 from typing import Any
 
+from . import settings
+
 
 def add_check(subparsers: Any) -> None:
     p = subparsers.add_parser("check", help="validate a policy and summarise it",
                               description="Validate a policy; exit 0 with a summary when valid, 1 with "
                                           "file:line:col errors when not. Warnings never fail.")
-    p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
+    settings.add_policy(p, positional=True)
     p.set_defaults(func=cmd_check)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    policy = load_or_report(args.policy)
+    path = settings.need_policy(args, "check")
+    if path is None:
+        return 2
+    policy = load_or_report(path)
     if policy is None:
         return 1
     print_warnings(policy)

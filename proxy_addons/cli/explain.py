@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from . import settings
 from .check import load_or_report
 
 
@@ -20,9 +21,9 @@ def add_explain(subparsers: Any) -> None:
     p = subparsers.add_parser("explain", help="show how one request would be decided, rule by rule",
                               description="Decide one request with the policy, exactly as the proxy would, "
                                           "and show every rule considered and why it did or did not match.")
-    p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
-    p.add_argument("--user", required=True, metavar="U", help="user name ('' for an anonymous client)")
-    p.add_argument("--ip", metavar="IP", help="client address (for groups by subnet)")
+    settings.add_policy(p, positional=True)
+    p.add_argument("--user", metavar="U", help="user name (leave out, or '', for a client known by address only)")
+    p.add_argument("--ip", metavar="IP", help="client address (for groups by subnet); --user or --ip or both")
     p.add_argument("--url", required=True, metavar="URL", help="e.g. https://www.facebook.com/ or facebook.com")
     p.add_argument("--method", default="GET", metavar="M", help="HTTP method (default GET)")
     p.add_argument("--at", metavar="ISO-8601",
@@ -47,7 +48,12 @@ def _minutes(text: str) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from ..policy import BadHost, BudgetUsage, Request, Usage, Who, evaluate
 
-    policy = load_or_report(args.policy)
+    path = settings.need_policy(args, "explain")
+    if path is None:
+        return 2
+    if args.user is None and args.ip is None:
+        return _usage_error("who asks? give --user U, --ip IP or both (--user '' for an anonymous client)")
+    policy = load_or_report(path)
     if policy is None:
         return 1
     try:

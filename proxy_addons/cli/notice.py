@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from . import settings
 from .check import load_or_report
 
 
@@ -14,14 +15,17 @@ def add_notice(subparsers: Any) -> None:
                               description="The policy's agreements in plain words for employees: what is "
                                           "free, what is limited and how much, when, for whom, what is "
                                           "counted and what is never recorded.")
-    p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
+    settings.add_policy(p, positional=True)
     p.add_argument("--lang", choices=("en", "nl"), default="en", help="language (default en)")
     p.add_argument("--format", choices=("md", "html"), default="md", help="Markdown or HTML (default md)")
     p.set_defaults(func=cmd_notice)
 
 
 def cmd_notice(args: argparse.Namespace) -> int:
-    policy = load_or_report(args.policy)
+    path = settings.need_policy(args, "notice")
+    if path is None:
+        return 2
+    policy = load_or_report(path)
     if policy is None:
         return 1
     from ..tools.notice import render_notice

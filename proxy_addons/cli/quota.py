@@ -16,8 +16,9 @@ import sys
 from ..policy import Policy, PolicyError, Who, load_policy
 from ..policy.budgets import BudgetLookupError
 from ..tools.quota import BudgetView, grant, reset, show
-from ..usage import DEFAULT_STATE, open_store
+from ..usage import open_store
 from ..usage.ledger import LedgerUnavailable
+from . import settings
 
 
 def _print(views: list[BudgetView], as_json: bool, user: str) -> None:
@@ -63,9 +64,12 @@ async def _run(args: argparse.Namespace, policy: Policy, now: dt.datetime) -> in
 
 
 def run_quota(args: argparse.Namespace) -> int:
-    """Handler of `gonogo quota ...`; returns the exit status (0 ok, 1 store unreachable, 2 bad input)."""
+    """Handler of `gonogo quota ...`; returns the exit status (0 ok, 1 store missing or unreachable, 2 bad input)."""
+    path = settings.need_policy(args, "quota")
+    if path is None:
+        return 2
     try:
-        policy = load_policy(args.policy)
+        policy = load_policy(path)
     except PolicyError as e:
         print(e, file=sys.stderr)
         return 2
@@ -79,6 +83,8 @@ def run_quota(args: argparse.Namespace) -> int:
             now = now.replace(tzinfo=policy.timezone)
     else:
         now = dt.datetime.now(dt.UTC)
+    if not _store_exists(args.state):
+        return 1
     try:
         return asyncio.run(_run(args, policy, now))
     except (BudgetLookupError, ValueError) as e:
@@ -89,6 +95,21 @@ def run_quota(args: argparse.Namespace) -> int:
         return 1
 
 
+def _store_exists(state: str) -> bool:
+    """An admin command never creates a ledger: a mistyped path or another working directory would give one
+    the proxy never reads, and minutes granted there would be lost without a word."""
+    try:
+        missing = settings.missing_store(state)
+    except ValueError as e:
+        print(f"gonogo quota: {e}", file=sys.stderr)
+        return False
+    if missing is None:
+        return True
+    print(f"gonogo quota: no quota store at {missing.absolute()} (--state {state}): not creating an empty one. "
+          "Name the store the proxy uses, as for `gonogo run --state`, or set GONOGO_STATE.", file=sys.stderr)
+    return False
+
+
 def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register `quota show|grant|reset` on the CLI's subparsers; as proxy_addons.cli expects, the parsed arguments
     carry their handler: `args.func(args) -> int` (the exit status)."""
@@ -97,10 +118,8 @@ def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     commands = quota.add_subparsers(dest="quota_command", required=True, metavar="show|grant|reset")
 
     def common(p: argparse.ArgumentParser, rule_required: bool = False) -> None:
-        p.add_argument("--policy", required=True, help="the policy file (budgets and time zone come from it)")
-        p.add_argument("--state", default=DEFAULT_STATE,
-                       help=f"the store, as for `gonogo run`: sqlite:PATH or redis://HOST:PORT/DB "
-                            f"(default {DEFAULT_STATE})")
+        settings.add_policy(p, positional=False)
+        settings.add_state(p, "the proxy's store, as for `gonogo run` (it must exist)")
         who = p.add_mutually_exclusive_group(required=True)
         who.add_argument("--user", help="the person, as the proxy names them (proxyauth or trusted header)")
         who.add_argument("--ip", help="a client the proxy knows by address only (no user name)")

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from ..policy import PolicyError, load_policy
+from . import settings
 
 
 def add_run(subparsers: Any) -> None:
@@ -21,15 +22,18 @@ def add_run(subparsers: Any) -> None:
         "run", help="run the enforcing proxy",
         description="Run mitmproxy with the gonogo addon. Clients use it as their HTTP(S) proxy "
                     "(or fetch http://HOST:PORT/proxy.pac). Stop with Ctrl-C or SIGTERM.")
-    p.add_argument("--policy", required=True, help="policy file (watched; valid changes apply at once)")
+    settings.add_policy(p, positional=False)  # watched: valid changes apply at once
     p.add_argument("--listen-host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; a gateway uses its LAN address or 0.0.0.0; "
                         "mitmproxy's block_global still refuses clients with public addresses)")
     p.add_argument("--listen-port", type=int, default=8080, help="proxy port (0 picks a free one; the log says which)")
     p.add_argument("--metrics-host", default="127.0.0.1", help="address of /metrics and /healthz")
     p.add_argument("--metrics-port", type=int, default=9464, help="port of /metrics and /healthz (-1 disables)")
-    p.add_argument("--state", default="sqlite:var/gonogo.db",
-                   help="quota ledger: sqlite:PATH (default sqlite:var/gonogo.db) or redis://HOST:PORT/DB")
+    settings.add_state(p, "quota ledger")
+    state_dir = settings.env("GONOGO_STATE_DIR")
+    p.add_argument("--state-dir", default=state_dir, metavar="DIR",
+                   help="keys and audit log (default $GONOGO_STATE_DIR"
+                        f"{f', now {state_dir}' if state_dir else ''}, else the SQLite ledger's directory, else ./var)")
     p.add_argument("--tls", choices=["intercept", "passthrough-only"], default="intercept",
                    help="passthrough-only: no CA on clients; nothing is decrypted, blocked hosts are refused at "
                         "CONNECT/SNI and time-boxes count per connection")
@@ -44,8 +48,11 @@ def add_run(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    path = settings.need_policy(args, "run")
+    if path is None:
+        return 2
     try:
-        policy = load_policy(args.policy)
+        policy = load_policy(path)
     except PolicyError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -83,6 +90,11 @@ async def _serve(args: argparse.Namespace) -> int:
             gonogo_ledger_unavailable=args.ledger_unavailable,
             gonogo_resolve=args.resolve,
         )
+        if args.state_dir:
+            opts.update(gonogo_state_dir=args.state_dir)
+        confdir = settings.env("GONOGO_CONFDIR")
+        if confdir:
+            opts.update(confdir=confdir)  # a --set confdir=... below still wins
         if args.setoptions:
             opts.set(*args.setoptions)
     except exceptions.OptionsError as exc:

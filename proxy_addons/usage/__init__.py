@@ -26,16 +26,26 @@ def open_store(state: str | None = None) -> Ledger:
         from .redis import RedisLedger  # only a Redis deployment pays for importing the driver
 
         return RedisLedger(state)
-    if state.startswith("sqlite:"):
-        path = state[len("sqlite:"):]
-        if path.startswith("//"):  # sqlite:///abs/path and sqlite://rel/path, as in other tools
-            path = path[2:]
-        if not path:
-            raise ValueError("--state sqlite:PATH needs a file path, e.g. sqlite:var/gonogo.db")
+    path = sqlite_path(state)
+    if path is not None:
         from .sqlite import SqliteLedger
 
-        return SqliteLedger(path)
+        return SqliteLedger(str(path))
     raise ValueError(f"--state must be sqlite:PATH or redis://HOST:PORT/DB (rediss://, valkey://), not {state!r}")
+
+
+def sqlite_path(state: str) -> Path | None:
+    """The file of a `sqlite:PATH` store (None for any other kind); `sqlite:///abs/path` and
+    `sqlite://rel/path` are accepted as in other tools."""
+    state = state.strip()
+    if not state.startswith("sqlite:"):
+        return None
+    path = state[len("sqlite:"):]
+    if path.startswith("//"):
+        path = path[2:]
+    if not path:
+        raise ValueError("--state sqlite:PATH needs a file path, e.g. sqlite:var/gonogo.db")
+    return Path(path)
 
 
 def open_ledger(state: str | None = None, *, unavailable: str = "allow",
@@ -51,4 +61,5 @@ def open_ledger(state: str | None = None, *, unavailable: str = "allow",
 __all__ = [
     "DEFAULT_STATE", "TTL_MARGIN_SECONDS", "UNAVAILABLE_CHOICES", "Balance", "Charge", "Ledger", "LedgerUnavailable",
     "MemoryLedger", "ResilientLedger", "open_ledger", "open_store", "period_ttl",
+    "sqlite_path",
 ]
