@@ -42,9 +42,10 @@ class Rule:
     when: tuple[Schedule, ...] = ()
     quota: Quota | None = None
     continue_minutes: int = 15
-    message: str | None = None
+    message: str | None = None  # texts a person reads are wording.Localized: a str with a version per language
     description: str | None = None
     shadow: bool = False
+    title: str | None = None  # display name; None: the name
 
     @property
     def tag(self) -> str:
@@ -59,6 +60,7 @@ class Group:
     users: frozenset[str] = frozenset()
     subnets: tuple[IPNetwork, ...] = ()
     description: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class Category:
     domain_count: int
     files: tuple[str, ...] = ()
     description: str | None = None
+    title: str | None = None
 
     @property
     def tag(self) -> str:
@@ -78,6 +81,14 @@ class Privacy:
     min_group_size: int = 5
     audit_log: str = "pseudonymous"  # off | pseudonymous | named
     retention_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """Who the policy is of, for the employee notice: the organisation's name and whom to ask."""
+
+    name: str | None = None
+    contact: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +117,7 @@ class Policy:
     index: DomainIndex
     budgets: Mapping[str, Quota]
     warnings: tuple[Problem, ...] = ()
+    organisation: Organisation = Organisation()
     lookups: Lookups = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -143,4 +155,5 @@ class Policy:
         return next((r for r in self.rules if r.name == name), None)
 
 
-__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "Group", "HostInfo", "Identity", "Policy", "Privacy", "Quota", "Rule"]
+__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "Group", "HostInfo", "Identity", "Organisation", "Policy", "Privacy",
+           "Quota", "Rule"]
