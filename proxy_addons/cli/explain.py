@@ -31,6 +31,8 @@ def add_explain(subparsers: Any) -> None:
                         "policy's time zone (default: now)")
     p.add_argument("--used", type=_minutes, metavar="MINUTES",
                    help="minutes already used this period of the quota that applies")
+    p.add_argument("--lang", choices=("en", "nl"), default="en",
+                   help="language of the texts the person would read: the rule's title and message (default en)")
     p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
     p.set_defaults(func=cmd_explain)
 
@@ -90,7 +92,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return 0
     from ..policy.describe import explain_text
 
-    print(explain_text(policy, who, request, now, decision, trace, args.url))
+    print(explain_text(policy, who, request, now, decision, trace, args.url, args.lang))
     return 0
 
 

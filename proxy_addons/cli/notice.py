@@ -18,6 +18,9 @@ def add_notice(subparsers: Any) -> None:
     settings.add_policy(p, positional=True)
     p.add_argument("--lang", choices=("en", "nl"), default="en", help="language (default en)")
     p.add_argument("--format", choices=("md", "html"), default="md", help="Markdown or HTML (default md)")
+    p.add_argument("--status-url", default="http://gonogo.status/", metavar="URL",
+                   help="the status page employees open (default http://gonogo.status/, the proxy's "
+                        "gonogo_status_host)")
     p.set_defaults(func=cmd_notice)
 
 
@@ -30,5 +33,5 @@ def cmd_notice(args: argparse.Namespace) -> int:
         return 1
     from ..tools.notice import render_notice
 
-    sys.stdout.write(render_notice(policy, args.lang, args.format))
+    sys.stdout.write(render_notice(policy, args.lang, args.format, args.status_url))
     return 0

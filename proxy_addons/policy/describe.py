@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from .engine import Decision, Request, Step, Who
 from .model import Policy, Rule
 from .schedules import Schedule
-from .wording import phrases
+from .wording import local, phrases
 
 _LABEL = 11  # width of the summary's left column
 
@@ -41,14 +41,18 @@ def summarise(policy: Policy) -> str:
     row("zone", [str(policy.timezone.key)])
     days_off = phrases.holidays(policy.holidays)
     row("holidays", [days_off] if days_off else [])
-    row("schedules", [f"{name}: {describe_schedule(s)}" for name, s in policy.schedules.items()])
+    org = policy.organisation
+    if org.name or org.contact:
+        row("notice", ["; ".join(f"{what} “{value}”" for what, value in (("organisation", org.name),
+                                                                        ("contact", org.contact)) if value)])
+    row("schedules", [f"{name}{phrases.shown_as(s)}: {describe_schedule(s)}" for name, s in policy.schedules.items()])
     row("categories", [
-        f"{c.name}: {phrases.amount(c.domain_count, 'domains')}"
+        f"{c.name}{phrases.shown_as(c)}: {phrases.amount(c.domain_count, 'domains')}"
         + (f" (incl. {', '.join(c.files)})" if c.files else "")
         for c in policy.categories.values()
     ])
     row("groups", [
-        f"{g.name}: " + ", ".join(part for part in (
+        f"{g.name}{phrases.shown_as(g)}: " + ", ".join(part for part in (
             phrases.amount(len(g.users), "users") if g.users else "",
             phrases.amount(len(g.subnets), "subnets") if g.subnets else "",
         ) if part) if g.users or g.subnets else f"{g.name}: nobody"
@@ -57,7 +61,8 @@ def summarise(policy: Policy) -> str:
     lines.append("rules       in order; the first that matches decides")
     width = len(str(len(policy.rules)))
     for rule in policy.rules:
-        lines.append(f"  {rule.index + 1:>{width}}. {rule.name}: {describe_rule(policy, rule)}  (line {rule.line})")
+        lines.append(f"  {rule.index + 1:>{width}}. {rule.name}{phrases.shown_as(rule)}: {describe_rule(policy, rule)}"
+                     f"  (line {rule.line})")
     if not policy.rules:
         lines.append("  (none)")
     row("budgets", [f"{name}: {phrases.amount(q.minutes, 'minutes')} per {phrases.per(q.per)}"
@@ -79,8 +84,9 @@ def _moment(when: dt.datetime, policy: Policy) -> str:
 
 
 def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, decision: Decision,
-                 trace: list[Step], url: str) -> str:
-    """What `gonogo explain` prints: the decision, the facts it rests on and every rule in order."""
+                 trace: list[Step], url: str, lang: str = "en") -> str:
+    """What `gonogo explain` prints: the decision, the facts it rests on and every rule in order; the texts
+    a person would read (the rule's title and message) in `lang`."""
     groups = policy.groups_of(who.user, who.ip)
     verdict = decision.decision.upper()
     if decision.rule is None:
@@ -88,12 +94,15 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     else:
         rule = policy.rule(decision.rule)
         by = f"rule '{decision.rule}'" + (f" (line {rule.line})" if rule else "")
+        shown = phrases.rule_title(policy, decision.rule, lang)
+        by += f", shown as “{shown}”" if shown != decision.rule else ""
     lines = [
         f"decision    {verdict}  (action {decision.action}, by {by})",
         f"reason      {decision.reason}",
     ]
-    if decision.message:
-        lines.append(f"message     {decision.message}")
+    message = local(decision.message, lang)
+    if message:
+        lines.append(f"message     {message}")
     person = who.user or "(anonymous)"
     if who.ip:
         person += f" from {who.ip}"

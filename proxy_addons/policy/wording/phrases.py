@@ -303,12 +303,12 @@ def whom(policy: Policy, rule: Rule, lang: str) -> str:
 
 
 def what(policy: Policy, rule: Rule, lang: str) -> str:
-    """'the social sites (facebook.com, ..., and 14 more) and steam.com', 'posting and changing things
-    (POST, PUT requests) on ...', '..., on pages matching /feed'."""
+    """'sites in the category “Social media” (facebook.com, ..., and 14 more in the appendix) and steam.com',
+    'posting and changing things (POST, PUT requests) on ...', '..., on pages matching /feed'."""
     parts = []
     if rule.categories:
-        names = [category_title(policy, c, lang) or c for c in rule.categories]
-        parts.append(text(lang, "notice.sites_of", names=join(names, lang))
+        names = [f"“{category_title(policy, c, lang) or c}”" for c in rule.categories]
+        parts.append(text(lang, "notice.sites_of", count=len(names), names=join(names, lang))
                      + _examples(policy, rule, lang))
     parts.extend(rule.domains)
     words = join(parts, lang) if parts else text(lang, "notice.every_site")
