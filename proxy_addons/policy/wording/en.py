@@ -168,8 +168,8 @@ EN: dict[str, str | tuple[str, str]] = {
         "a time limit of {minutes} minute per {per} on",
         "a time limit of {minutes} minutes per {per} on",
     ),
-    "notice.default_allow": "Everything not named in these agreements is not limited.",
-    "notice.default_block": "Everything not named in these agreements is blocked.",
+    "notice.default_allow": "Sites not named in these agreements are not limited.",
+    "notice.default_block": "Sites not named in these agreements are blocked.",
     "notice.nothing": "Nothing.",
     "notice.title_org": "Social media at work: the agreements of {org}",
     "notice.the_company": "The company",
@@ -216,10 +216,10 @@ EN: dict[str, str | tuple[str, str]] = {
     "notice.active_minutes": "Time is counted in active minutes: a minute of the clock in which you "
                              "make at least one request to a time-limited site counts as one minute. "
                              "More requests in a minute that is already counted cost nothing.",
-    "notice.used_up": "When the minutes are used up, the next request that would need a new minute is"
-                      " blocked until the limit starts again.",
-    "notice.period_day": "A day starts at 00:00 ({zone} time).",
-    "notice.period_week": "A week starts on Monday at 00:00 ({zone} time).",
+    "notice.used_up": "When your minutes are used up, the time-limited sites are blocked until the limit starts "
+                      "again; the minute you are in can be used to its end.",
+    "notice.period_day": "A limit per day starts again every day at 00:00 ({zone} time).",
+    "notice.period_week": "A limit per week starts again every Monday at 00:00 ({zone} time).",
     "notice.no_counting": "No time is counted: none of the agreements is a time limit.",
     "notice.continue_counted": "When you continue past a reminder, the gateway remembers that under your user "
                                "name (or your device's address) for the minutes named above, so it does not ask "

@@ -172,8 +172,8 @@ NL: dict[str, str | tuple[str, str]] = {
         "een tijdslimiet van {minutes} minuut per {per} op",
         "een tijdslimiet van {minutes} minuten per {per} op",
     ),
-    "notice.default_allow": "Alles wat niet in deze afspraken genoemd wordt, is niet beperkt.",
-    "notice.default_block": "Alles wat niet in deze afspraken genoemd wordt, is geblokkeerd.",
+    "notice.default_allow": "Sites die niet in deze afspraken genoemd worden, zijn niet beperkt.",
+    "notice.default_block": "Sites die niet in deze afspraken genoemd worden, zijn geblokkeerd.",
     "notice.nothing": "Niets.",
     "notice.title_org": "Sociale media op het werk: de afspraken van {org}",
     "notice.the_company": "Het bedrijf",
@@ -221,10 +221,10 @@ NL: dict[str, str | tuple[str, str]] = {
                              " één verzoek doet naar een site met een tijdslimiet, telt als één "
                              "minuut. Meer verzoeken in een minuut die al geteld is, kosten niets "
                              "extra.",
-    "notice.used_up": "Zijn de minuten op, dan wordt het volgende verzoek dat een nieuwe minuut nodig"
-                      " heeft geblokkeerd, tot de limiet opnieuw begint.",
-    "notice.period_day": "Een dag begint om 00:00 (tijdzone {zone}).",
-    "notice.period_week": "Een week begint op maandag om 00:00 (tijdzone {zone}).",
+    "notice.used_up": "Zijn je minuten op, dan worden de sites met een tijdslimiet geblokkeerd tot de limiet "
+                      "opnieuw begint; de minuut waarin je bezig bent, kun je nog afmaken.",
+    "notice.period_day": "Een limiet per dag begint elke dag om 00:00 opnieuw (tijdzone {zone}).",
+    "notice.period_week": "Een limiet per week begint elke maandag om 00:00 opnieuw (tijdzone {zone}).",
     "notice.no_counting": "Er wordt geen tijd geteld: geen van de afspraken is een tijdslimiet.",
     "notice.continue_counted": "Als je na een herinnering doorgaat, onthoudt de gateway dat onder je "
                                "gebruikersnaam (of het adres van je apparaat) voor het aantal minuten dat hierboven "
