@@ -280,3 +280,29 @@ def test_python_dash_m_runs_the_same_command() -> None:
                           timeout=60, cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert re.search(r"^\s+run\b", done.stdout, re.MULTILINE) and "unavailable" not in done.stdout.lower()
+
+
+# -- settings shared through the environment -----------------------------------------------------------------
+
+def test_explain_needs_no_user_for_a_client_known_by_address() -> None:
+    done = gonogo("explain", EXAMPLE_POLICY, "--ip", "10.30.0.7", "--url", "https://www.facebook.com/", "--at",
+                  "2026-11-26T10:00", check_rc=0)
+    assert "who         (anonymous) from 10.30.0.7; groups: customer-service" in done.stdout
+    done = gonogo("explain", EXAMPLE_POLICY, "--url", "facebook.com", check_rc=2)
+    assert "give --user U, --ip IP or both" in done.stderr
+
+
+def test_commands_take_the_policy_from_gonogo_policy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Set once (systemd environment file, compose): every command finds the proxy's policy without retyping it."""
+    assert "which policy?" in gonogo("check", check_rc=2).stderr
+    monkeypatch.setenv("GONOGO_POLICY", str(EXAMPLE_POLICY))
+    assert "valid policy" in gonogo("check", check_rc=0).stdout
+    assert "# Social media at work" in gonogo("notice", check_rc=0).stdout
+    assert "decision    ALLOW" in gonogo("explain", "--user", "anna", "--url", "facebook.com", check_rc=0).stdout
+    other = tmp_path / "other.yaml"
+    other.write_text("version: 1\nrules: []\n", "utf-8")
+    assert str(other) in gonogo("check", other, check_rc=0).stdout  # the command line wins
+    helped = " ".join(gonogo("check", "--help", check_rc=0).stdout.split())
+    assert f"(default $GONOGO_POLICY, now {EXAMPLE_POLICY})" in helped
+    for name in ("GONOGO_POLICY", "GONOGO_STATE", "GONOGO_STATE_DIR", "GONOGO_CONFDIR"):
+        assert name in gonogo("--help", check_rc=0).stdout and name in gonogo("run", "--help", check_rc=0).stdout
