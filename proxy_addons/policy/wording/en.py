@@ -105,17 +105,21 @@ EN: dict[str, str | tuple[str, str]] = {
         "with fewer than {n} people is reported as “other”.",
     ),
     "privacy.audit.pseudonymous": (
-        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "Blocks, reminders, continues and used-up budgets go into an audit log (at most once per site per "
+        "minute) with the time, the "
         "rule and the site's name (never the full address), under a pseudonym instead of your name. "
         "Kept {days} day.",
-        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "Blocks, reminders, continues and used-up budgets go into an audit log (at most once per site per "
+        "minute) with the time, the "
         "rule and the site's name (never the full address), under a pseudonym instead of your name. "
         "Kept {days} days.",
     ),
     "privacy.audit.named": (
-        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "Blocks, reminders, continues and used-up budgets go into an audit log (at most once per site per "
+        "minute) with the time, the "
         "rule, the site's name (never the full address) and your user name. Kept {days} day.",
-        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "Blocks, reminders, continues and used-up budgets go into an audit log (at most once per site per "
+        "minute) with the time, the "
         "rule, the site's name (never the full address) and your user name. Kept {days} days.",
     ),
     "privacy.audit.off": "No audit log is kept.",

@@ -105,18 +105,22 @@ NL: dict[str, str | tuple[str, str]] = {
         "groep met minder dan {n} mensen telt als “overig”.",
     ),
     "privacy.audit.pseudonymous": (
-        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog (hoogstens "
+        "één keer per site per minuut) met de "
         "tijd, de regel en de naam van de site (nooit het volledige adres), onder een pseudoniem in "
         "plaats van je naam. {days} dag bewaard.",
-        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog (hoogstens "
+        "één keer per site per minuut) met de "
         "tijd, de regel en de naam van de site (nooit het volledige adres), onder een pseudoniem in "
         "plaats van je naam. {days} dagen bewaard.",
     ),
     "privacy.audit.named": (
-        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog (hoogstens "
+        "één keer per site per minuut) met de "
         "tijd, de regel, de naam van de site (nooit het volledige adres) en je gebruikersnaam. {days}"
         " dag bewaard.",
-        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog (hoogstens "
+        "één keer per site per minuut) met de "
         "tijd, de regel, de naam van de site (nooit het volledige adres) en je gebruikersnaam. {days}"
         " dagen bewaard.",
     ),
