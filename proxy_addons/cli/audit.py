@@ -51,7 +51,7 @@ def add_audit(subparsers: Any) -> argparse.ArgumentParser:
                                                "distinct people (pseudonyms) per rule, top hosts.")
     parser.add_argument("--dir", help="the audit log directory (audit-YYYY-MM-DD.jsonl files); default "
                                       "$GONOGO_STATE_DIR/audit, else audit/ beside the SQLite ledger of $GONOGO_STATE")
-    settings.add_policy(parser, positional=False, optional=True)
+    settings.add_policy(parser, positional=False)  # only for its time zone
     parser.add_argument("--since", help="only records from this time on: 7d (the last 7 days, today included) or "
                                         "2026-11-01; in the policy's time zone (UTC without a policy)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -41,16 +41,15 @@ def _from(name: str, value: str | None) -> str:
     return f"(default ${name}{f', now {value}' if value else ', unset'})"
 
 
-def add_policy(parser: argparse.ArgumentParser, *, positional: bool, optional: bool = False) -> None:
+def add_policy(parser: argparse.ArgumentParser, *, positional: bool) -> None:
     """POLICY (check, explain, notice) or --policy (run, quota, audit), defaulting to $GONOGO_POLICY;
-    `need_policy` says what to do when neither is given (unless the command can do without: `optional`)."""
+    `need_policy` says what to do when neither is given (audit can do without: its days are then UTC days)."""
     value = env("GONOGO_POLICY")
     text = f"policy file (YAML) {_from('GONOGO_POLICY', value)}"
     if positional:
         parser.add_argument("policy", nargs="?", default=value, metavar="POLICY", help=text)
     else:
         parser.add_argument("--policy", default=value, metavar="POLICY", help=text)
-    parser.set_defaults(policy_optional=optional)
 
 
 def need_policy(args: argparse.Namespace, command: str) -> str | None:

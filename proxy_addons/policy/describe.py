@@ -70,7 +70,8 @@ def summarise(policy: Policy) -> str:
     row("default", [policy.default])
     p = policy.privacy
     audit = "off" if p.audit_log == "off" else f"{p.audit_log}, kept {phrases.amount(p.retention_days, 'days')}"
-    row("privacy", [f"metrics report groups under {p.min_group_size} people as 'other'; audit log {audit}"])
+    row("privacy", [f"metrics report groups under {phrases.amount(p.min_group_size, 'people')} as 'other'; "
+                    f"audit log {audit}"])
     if policy.identity.trusted_header:
         row("identity", [f"user name from header {policy.identity.trusted_header} of "
                          + ", ".join(str(n) for n in policy.identity.trusted_proxies)])

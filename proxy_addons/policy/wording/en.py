@@ -266,6 +266,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "count.domains": ("{n} domain", "{n} domains"),
     "count.users": ("{n} user", "{n} users"),
     "count.subnets": ("{n} subnet", "{n} subnets"),
+    "count.people": ("{n} person", "{n} people"),
     "holidays.not_on": "not on {which}",
     # why a rule decided or did not match (the engine's reasons, `gonogo explain`)
     "reason.allow": "allowed by rule '{rule}'",

@@ -273,6 +273,7 @@ NL: dict[str, str | tuple[str, str]] = {
     "count.domains": ("{n} domein", "{n} domeinen"),
     "count.users": ("{n} gebruiker", "{n} gebruikers"),
     "count.subnets": ("{n} subnet", "{n} subnets"),
+    "count.people": ("{n} persoon", "{n} mensen"),
     "holidays.not_on": "niet op {which}",
     # why a rule decided or did not match (the engine's reasons, `gonogo explain`)
     "reason.allow": "toegestaan door regel '{rule}'",

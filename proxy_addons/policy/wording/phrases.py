@@ -63,7 +63,7 @@ def join(items: Sequence[str], lang: str) -> str:
 
 
 def amount(n: int, unit: str, lang: str = "en") -> str:
-    """'1 minute', '30 minutes', '1,234 domains': `unit` is minutes, days, domains, users or subnets."""
+    """'1 minute', '30 minutes', '1,234 domains': `unit` is minutes, days, domains, users, subnets or people."""
     return text(lang, f"count.{unit}", count=n, n=f"{n:,}")
 
 
