@@ -937,3 +937,13 @@ def test_compose_gives_admin_commands_the_proxys_settings(compose: dict[str, Any
     assert gonogo["environment"] == {
         "GONOGO_POLICY": args.policy, "GONOGO_STATE": args.state,
         "GONOGO_STATE_DIR": set_options(args)["gonogo_state_dir"], "GONOGO_CONFDIR": set_options(args)["confdir"]}
+
+
+def test_kubernetes_gives_admin_commands_the_proxys_settings() -> None:
+    """`kubectl exec deploy/gonogo -- gonogo quota ...` acts on the proxy's own policy and ledger."""
+    gonogo = container(k8s("Deployment", "gonogo"), "gonogo")
+    args = parse_gonogo(gonogo["args"])
+    env = {e["name"]: e["value"] for e in gonogo["env"] if e["name"].startswith("GONOGO_")}
+    assert env == {"GONOGO_POLICY": args.policy, "GONOGO_STATE": args.state,
+                   "GONOGO_STATE_DIR": set_options(args)["gonogo_state_dir"],
+                   "GONOGO_CONFDIR": set_options(args)["confdir"]}
