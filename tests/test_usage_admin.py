@@ -154,6 +154,11 @@ def test_a_store_that_does_not_exist_is_refused_not_created(tmp_path: Path) -> N
         assert done.returncode == 1, done.stderr
         assert f"no quota store at {tmp_path / 'var' / 'gonogo.db'}" in done.stderr and done.stdout == ""
         assert not (tmp_path / "var").exists()
+    requests = subprocess.run([str(Path(sys.executable).parent / "gonogo"), "requests", "list", "--policy",
+                               str(EXAMPLE_POLICY), "--state", "sqlite:var/gonogo.db"], capture_output=True, text=True,
+                              timeout=60, cwd=tmp_path)
+    assert requests.returncode == 1 and "gonogo requests: no quota store at" in requests.stderr
+    assert not (tmp_path / "var").exists()
 
 
 def test_policy_and_store_come_from_the_environment(tmp_path: Path) -> None:

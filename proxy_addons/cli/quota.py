@@ -83,7 +83,7 @@ def run_quota(args: argparse.Namespace) -> int:
             now = now.replace(tzinfo=policy.timezone)
     else:
         now = dt.datetime.now(dt.UTC)
-    if not _store_exists(args.state):
+    if not store_exists(args.state):
         return 1
     try:
         return asyncio.run(_run(args, policy, now))
@@ -95,19 +95,26 @@ def run_quota(args: argparse.Namespace) -> int:
         return 1
 
 
-def _store_exists(state: str) -> bool:
+def store_exists(state: str, command: str = "quota") -> bool:
     """An admin command never creates a ledger: a mistyped path or another working directory would give one
-    the proxy never reads, and minutes granted there would be lost without a word."""
+    the proxy never reads, and minutes granted (or requests approved) there would be lost without a word."""
     try:
         missing = settings.missing_store(state)
     except ValueError as e:
-        print(f"gonogo quota: {e}", file=sys.stderr)
+        print(f"gonogo {command}: {e}", file=sys.stderr)
         return False
     if missing is None:
         return True
-    print(f"gonogo quota: no quota store at {missing.absolute()} (--state {state}): not creating an empty one. "
+    print(f"gonogo {command}: no quota store at {missing.absolute()} (--state {state}): not creating an empty one. "
           "Name the store the proxy uses, as for `gonogo run --state`, or set GONOGO_STATE.", file=sys.stderr)
     return False
+
+
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    """`--policy` and `--state`, as every admin command on the store takes them (`gonogo quota`, `gonogo requests`),
+    defaulting to GONOGO_POLICY and GONOGO_STATE (cli/settings.py)."""
+    settings.add_policy(p, positional=False)
+    settings.add_state(p, "the proxy's store, as for `gonogo run` (it must exist)")
 
 
 def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -118,8 +125,7 @@ def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     commands = quota.add_subparsers(dest="quota_command", required=True, metavar="show|grant|reset")
 
     def common(p: argparse.ArgumentParser, rule_required: bool = False) -> None:
-        settings.add_policy(p, positional=False)
-        settings.add_state(p, "the proxy's store, as for `gonogo run` (it must exist)")
+        add_store_options(p)
         who = p.add_mutually_exclusive_group(required=True)
         who.add_argument("--user", help="the person, as the proxy names them (proxyauth or trusted header)")
         who.add_argument("--ip", help="a client the proxy knows by address only (no user name)")

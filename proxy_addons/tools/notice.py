@@ -110,6 +110,8 @@ class _Writer:
         message = local(rule.message, self.lang)
         if message:
             text += f" “{message}”"
+        if rule.exceptions is not None:
+            text += " " + self.w("exception_item", rule.exceptions.max_minutes, minutes=rule.exceptions.max_minutes)
         return Item(text, f"{title(rule, self.lang)} — {self.whom(rule)}")
 
     def trial_item(self, rule: Rule) -> Item:
@@ -156,6 +158,8 @@ class _Writer:
             items.append(Item(self.w("no_counting")))
         if any(r.action == "warn" for r in enforced):
             items.append(Item(self.w("continue_counted")))
+        if any(r.exceptions is not None for r in enforced):
+            items.append(Item(self.w("exception_counted")))
         return items
 
     def gateway_items(self) -> list[Item]:
@@ -184,6 +188,8 @@ class _Writer:
                  Item(self.w("contact", contact=contact) if contact else self.w("no_contact"))]
         if any(r.action == "timebox" for r in enforced):
             items.append(Item(self.w("more_time", contact=contact or self.w("your_manager"))))
+        if any(r.exceptions is not None for r in enforced):
+            items.append(Item(self.w("ask_exception", url=self.status_url)))
         return items
 
     def appendix(self) -> list[Block]:

@@ -194,6 +194,8 @@ EN: dict[str, str | tuple[str, str]] = {
     "notice.no_contact": "Questions about these agreements? Ask your manager.",
     "notice.more_time": "Need more time on a time-limited site for your work? Ask {contact}: an administrator "
                         "can give you extra minutes for the current day or week.",
+    "notice.ask_exception": "Where an agreement above says so, you can also ask for an exception yourself, from "
+                            "the page that blocks the site; your status page ({url}) shows what IT decided.",
     "notice.your_manager": "your manager",
     "notice.appendix": "Appendix: the sites in each category",
     "notice.appendix_intro": "A site includes its subdomains: example.com also covers www.example.com and "

@@ -198,6 +198,8 @@ NL: dict[str, str | tuple[str, str]] = {
     "notice.no_contact": "Vragen over deze afspraken? Vraag het aan je leidinggevende.",
     "notice.more_time": "Heb je voor je werk meer tijd nodig op een site met een tijdslimiet? Vraag het aan "
                         "{contact}: een beheerder kan je extra minuten geven voor de lopende dag of week.",
+    "notice.ask_exception": "Waar een afspraak hierboven dat zegt, kun je ook zelf een uitzondering aanvragen, op "
+                            "de pagina die de site blokkeert; je eigen overzicht ({url}) laat zien wat IT besloot.",
     "notice.your_manager": "je leidinggevende",
     "notice.appendix": "Bijlage: de sites per categorie",
     "notice.appendix_intro": "Een site omvat ook de subdomeinen: example.com geldt ook voor www.example.com en "
