@@ -19,7 +19,8 @@ from ..usage import DEFAULT_STATE, sqlite_path
 # variable -> what it names, for `gonogo --help`
 VARIABLES: dict[str, str] = {
     "GONOGO_POLICY": "the policy file (--policy, or POLICY of check, explain and notice)",
-    "GONOGO_STATE": f"the quota ledger, sqlite:PATH or redis://HOST:PORT/DB (--state; default {DEFAULT_STATE})",
+    "GONOGO_STATE": f"the quota ledger (and exception requests), sqlite:PATH or redis://HOST:PORT/DB (--state; default "
+                    f"{DEFAULT_STATE})",
     "GONOGO_STATE_DIR": "the proxy's keys and audit log (run --state-dir; audit --dir is its audit/)",
     "GONOGO_CONFDIR": "the CA's directory (ca --confdir; run's mitmproxy confdir)",
 }
