@@ -19,6 +19,7 @@ from ..tools.quota import BudgetView, grant, reset, show
 from ..usage import open_store
 from ..usage.ledger import LedgerUnavailable
 from . import settings
+from .numbers import MAX_GRANT_MINUTES, int_between
 
 
 def _print(views: list[BudgetView], as_json: bool, user: str) -> None:
@@ -83,8 +84,9 @@ def run_quota(args: argparse.Namespace) -> int:
             now = now.replace(tzinfo=policy.timezone)
     else:
         now = dt.datetime.now(dt.UTC)
-    if not store_exists(args.state):
-        return 1
+    problem = store_problem(args.state)
+    if problem:
+        return problem
     try:
         return asyncio.run(_run(args, policy, now))
     except (BudgetLookupError, ValueError) as e:
@@ -95,19 +97,21 @@ def run_quota(args: argparse.Namespace) -> int:
         return 1
 
 
-def store_exists(state: str, command: str = "quota") -> bool:
-    """An admin command never creates a ledger: a mistyped path or another working directory would give one
-    the proxy never reads, and minutes granted (or requests approved) there would be lost without a word."""
+def store_problem(state: str, command: str = "quota") -> int:
+    """0 when `state` names an existing store; else the exit status after saying why: 2 for a value that names
+    no store, 1 for a SQLite file that does not exist. An admin command never creates a ledger: a mistyped path
+    or another working directory would give one the proxy never reads, and minutes granted (or requests
+    approved) there would be lost without a word."""
     try:
         missing = settings.missing_store(state)
     except ValueError as e:
         print(f"gonogo {command}: {e}", file=sys.stderr)
-        return False
+        return 2
     if missing is None:
-        return True
+        return 0
     print(f"gonogo {command}: no quota store at {missing.absolute()} (--state {state}): not creating an empty one. "
           "Name the store the proxy uses, as for `gonogo run --state`, or set GONOGO_STATE.", file=sys.stderr)
-    return False
+    return 1
 
 
 def add_store_options(p: argparse.ArgumentParser) -> None:
@@ -138,6 +142,7 @@ def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     common(commands.add_parser("show", help="used, limit and reset time of each budget that applies"))
     g = commands.add_parser("grant", help="extra minutes in the current period (today, this week)")
     common(g, rule_required=True)
-    g.add_argument("--minutes", type=int, required=True, help="extra minutes (negative takes back)")
+    g.add_argument("--minutes", type=int_between(-MAX_GRANT_MINUTES, MAX_GRANT_MINUTES), required=True,
+                   help=f"extra minutes (negative takes back; at most {MAX_GRANT_MINUTES} either way)")
     common(commands.add_parser("reset", help="forget the current period's used and extra minutes"))
     return quota

@@ -21,7 +21,7 @@ from ..policy import Policy, PolicyError, load_policy
 from ..usage.ledger import LedgerUnavailable
 from ..usage.requests import ExceptionRequest, RequestError, RequestStore, open_requests
 from . import settings
-from .quota import add_store_options, store_exists
+from .quota import add_store_options, store_problem
 
 _REASON_WIDTH = 60
 
@@ -94,8 +94,9 @@ def run_requests(args: argparse.Namespace) -> int:
     except PolicyError as e:
         print(e, file=sys.stderr)
         return 2
-    if not store_exists(args.state, "requests"):
-        return 1
+    problem = store_problem(args.state, "requests")
+    if problem:
+        return problem
     try:
         return asyncio.run(_run(args, policy))
     except RequestError as e:

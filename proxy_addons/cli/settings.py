@@ -14,7 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from ..usage import DEFAULT_STATE, sqlite_path
+from ..usage import DEFAULT_STATE
+from ..usage.statespec import canonical, check_state
+from ..usage.statespec import sqlite_path as _sqlite_file
 
 # variable -> what it names, for `gonogo --help`
 VARIABLES: dict[str, str] = {
@@ -78,8 +80,16 @@ def state_dir(state: str | None = None) -> Path:
     return path.parent if path is not None else Path("var")
 
 
+def sqlite_path(state: str) -> Path | None:
+    """The file of a `sqlite:PATH` store; None for any other kind."""
+    spec = canonical(state)
+    return Path(_sqlite_file(spec)) if spec.startswith("sqlite:") else None
+
+
 def missing_store(state: str) -> Path | None:
     """The file a `sqlite:` store names, when it does not exist; admin commands refuse it instead of
-    creating an empty ledger the proxy never reads. A Redis store cannot be told apart from an empty one."""
+    creating an empty ledger the proxy never reads. A Redis store cannot be told apart from an empty one.
+    Raises StateError (a ValueError) for a value that names no store at all."""
+    check_state(state)
     path = sqlite_path(state)
     return path if path is not None and str(path) != ":memory:" and not path.exists() else None

@@ -23,7 +23,9 @@ def parse_since(text: str, today: dt.date, zone: dt.tzinfo = dt.UTC) -> dt.datet
     (the policy's: a day starts at its midnight, as the proxy's days do). `today` is today in `zone`."""
     match = re.fullmatch(r"(\d+)d", text.strip())
     if match:
-        day = today - dt.timedelta(days=int(match.group(1)) - 1)
+        # more days than the calendar has (99999999999d) means "everything", not an OverflowError
+        days = min(int(match.group(1)) - 1, (today - dt.date.min).days)
+        day = today - dt.timedelta(days=max(days, 0))
         return dt.datetime.combine(day, dt.time(0), zone)
     try:
         moment = dt.datetime.fromisoformat(text.strip())
