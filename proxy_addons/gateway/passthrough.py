@@ -52,7 +52,8 @@ class Passthrough:
             names.append(data.context.server.address[0])
         hosts = normalised(names)
         person = connection_person(policy, data.context.client)
-        groups = None if policy.identity.trusted_header else policy.groups_of(person.user, person.ip)
+        groups = None if policy.identity.trusted_header else policy.groups_of(
+            person.user, person.ip, person.groups_from_directory)
         covered = any(h == self.state.status_host or policy.covers(h, groups) for h in hosts)
         if self.mode == "passthrough-only":
             # a blocked host is not passed through: the handshake with our (untrusted) certificate fails
