@@ -6,6 +6,7 @@ own pages (PAC, status, continue link) answer a request before `Enforce` decides
 
 from __future__ import annotations
 
+from .directory import DirectoryGroups
 from .enforce import Enforce
 from .own_pages import OwnPages
 from .passthrough import Passthrough
@@ -18,4 +19,5 @@ from .store import Store
 def make_addons(state: GatewayState | None = None) -> list[object]:
     """Every gateway addon, sharing `state` (a new one if not given; pass your own to read `state.fatal`)."""
     state = state if state is not None else GatewayState()
-    return [Store(state), PolicySource(state), Resolve(), Passthrough(state), OwnPages(state), Enforce(state)]
+    return [Store(state), PolicySource(state), DirectoryGroups(state), Resolve(), Passthrough(state), OwnPages(state),
+            Enforce(state)]

@@ -7,8 +7,10 @@ through each other's attributes, so any addon can be tested alone with a fresh `
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mitmproxy import ctx, http
 
@@ -19,6 +21,9 @@ from ..policy import BadHost, Decision, Policy, PolicyError, Who, normalize_host
 from ..usage import ResilientLedger
 from .decider import Decider
 from .responses import Responder
+
+if TYPE_CHECKING:
+    from ..directory import Membership
 
 log = logging.getLogger("gonogo")
 
@@ -39,6 +44,8 @@ class GatewayState:
     state_dir: Path = Path("var")
     status_host: str = DEFAULT_STATUS_HOST
     fatal: str | None = None  # why the proxy stopped itself, for `gonogo run`'s exit status
+    directory: Membership | None = None  # company directory membership, while the policy uses one
+    on_install: list[Callable[[Policy], None]] = field(default_factory=list)  # told of every policy put in force
 
     @property
     def ready(self) -> bool:
@@ -62,6 +69,8 @@ class GatewayState:
             log.info(f"gonogo: policy reloaded (sha256 {policy.sha256[:12]}, {len(policy.rules)} rules)")
         for warning in policy.warnings:
             log.warning(str(warning))
+        for listener in self.on_install:
+            listener(policy)
 
     def reload_failed(self, exc: PolicyError) -> None:
         self.metrics.reload("error")
