@@ -94,12 +94,10 @@ def test_directory_groups_decide_and_follow_the_directory(gonogo: Gonogo, slapd:
         assert status(carol, origin) == 200  # Interns, nested in Social Team
         assert status(bob, origin) == 403  # Sales
         # the disabled account cannot log in; a wrong password neither
-        with gonogo.client("dave", "secret-dave", also_trust=(origin.cert,)) as dave:
-            with pytest.raises(httpx.ProxyError, match="407"):
-                dave.get(f"https://facebook.test:{origin.https_port}/")
-        with gonogo.client("anna", "wrong", also_trust=(origin.cert,)) as impostor:
-            with pytest.raises(httpx.ProxyError, match="407"):
-                impostor.get(f"https://facebook.test:{origin.https_port}/")
+        for user, password in (("dave", "secret-dave"), ("anna", "wrong")):
+            with gonogo.client(user, password, also_trust=(origin.cert,)) as refused, \
+                    pytest.raises(httpx.ProxyError, match="407"):
+                refused.get(f"https://facebook.test:{origin.https_port}/")
 
         # anna moves to Sales in the directory: her decision follows after a refresh, no restart
         slapd.move("anna", SOCIAL, SALES)
@@ -125,8 +123,6 @@ def test_directory_groups_decide_and_follow_the_directory(gonogo: Gonogo, slapd:
         finally:
             if slapd.process is None:
                 slapd.start()
-            if status(anna, origin) != 200:
-                slapd.move("anna", SALES, SOCIAL)
     finally:
         for client in (anna, carol, bob):
             client.close()

@@ -7,7 +7,9 @@ which the gateway supplies per request (see engine.Who.groups_from_directory).
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,9 +136,10 @@ def group_file(report: Report, group: str, name: str, pos: Pos) -> frozenset[str
     """The user names of a group file: one per line, `#` comments, normalised (see names.normalize_user)."""
     path = Path(name) if Path(name).is_absolute() else report.base_dir / name
     try:
-        raw = path.read_bytes() if path.is_file() else None
-        if raw is None:
-            raise OSError(0, "not a regular file")
+        with path.open("rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise OSError(0, "not a regular file")  # a device or pipe might never end
+            raw = handle.read()
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         report.error(pos, f"group '{group}': cannot read group file {name!r}: {oserror(exc)}")

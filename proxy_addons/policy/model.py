@@ -61,7 +61,8 @@ class Group:
     subnets: tuple[IPNetwork, ...] = ()
     description: str | None = None
     directory: str | None = None  # distinguished name of a directory group whose members belong
-    file: str | None = None  # group file (one user per line), relative to the policy file; in `users` too
+    file: str | None = None  # group file (one user per line), relative to the policy file
+    file_users: frozenset[str] = frozenset()  # the names read from `file` (in `users` too)
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,14 +105,15 @@ def groups(report: Report, spec: LocDict, identity: Identity | None = None) -> d
                 report.error(body["subnets"].item_pos[i], f"group '{name}': {text!r} is not a subnet like 10.20.0.0/16")
         users = frozenset(normalize_user(str(u)) for u in body.get("users") or ())
         file = body.get("file")
+        listed: frozenset[str] = frozenset()
         if file is not None:
-            users |= directory_section.group_file(report, str(name), str(file), body.value_pos["file"])
+            listed = directory_section.group_file(report, str(name), str(file), body.value_pos["file"])
         dn = None
         if "directory" in body:
             dn = directory_section.group_dn(report, str(name), body["directory"], body.value_pos["directory"],
                                             configured)
-        result[str(name)] = Group(str(name), index, users, tuple(subnets), body.get("description"), dn,
-                                  str(file) if file is not None else None)
+        result[str(name)] = Group(str(name), index, users | listed, tuple(subnets), body.get("description"), dn,
+                                  str(file) if file is not None else None, listed)
     return result
 
 
