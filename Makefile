@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables
+DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables slapd ldap-utils
 BENCH_PACKAGES := hey squid nginx-light redis-server
 
 .PHONY: run test bench-decide bench-ledger bench-proxy bench-proxy-quick bench-memory

@@ -127,7 +127,7 @@ def test_one_persons_groups(up: SlapdServer, tmp_path: Path, name: str, groups: 
 def test_a_wrong_password_or_base_is_a_clear_error(up: SlapdServer, tmp_path: Path) -> None:
     (tmp_path / "bad").write_text("not-the-password\n")
     client = DirectoryClient(settings(up, tmp_path, password_file=str(tmp_path / "bad")))
-    with pytest.raises(DirectoryError, match="bind as cn=gonogo.* refused: invalidCredentials"):
+    with pytest.raises(DirectoryError, match=r"bind as cn=gonogo.* refused: invalidCredentials"):
         client.groups([SOCIAL])
     client = DirectoryClient(settings(up, tmp_path, base_dn="dc=elsewhere,dc=com"))
     assert client.user_groups("anna", [SOCIAL]) == frozenset()  # no such base: nobody found
@@ -138,7 +138,7 @@ def test_a_frozen_directory_is_given_up_on_within_the_timeout(up: SlapdServer, t
     client = DirectoryClient(settings(up, tmp_path, timeout=1.0))
     client.groups([SALES])  # connected
     up.pause()  # accepts connections, never answers
-    with pytest.raises(DirectoryError, match="timed out|Timeout|timeout"):
+    with pytest.raises(DirectoryError, match=r"timed out|Timeout|timeout"):
         client.groups([SALES])
     up.resume()
     assert [r.members for r in client.groups([SALES])] == [{"bob"}]  # the same client recovers
@@ -279,3 +279,21 @@ def test_explain_asks_the_directory_unless_offline(up: SlapdServer, tmp_path: Pa
     assert done.returncode == 0
     assert "decision    BLOCK" in done.stdout
     assert "directory unreachable" in done.stderr
+
+
+def test_proxy_logins_against_the_directory_survive_its_restart(up: SlapdServer) -> None:
+    from proxy_addons.gateway.ldapauth import DirectoryLogin
+
+    login = DirectoryLogin(f"ldap:127.0.0.1:{up.port}:{SERVICE_DN}:{SERVICE_PW}:{PEOPLE}?search_filter_key=uid",
+                           timeout=1.0)
+    assert login("anna", "secret-anna")
+    assert login("ANNA", "secret-anna")  # the directory compares uid case-insensitively
+    assert not login("anna", "secret-bob")
+    assert not login("*", "secret-anna")  # the name is escaped: no wildcard search
+    assert not login("dave", "anything")  # disabled: no password
+    up.stop()
+    assert not login("anna", "secret-anna")  # cannot be checked: refused
+    up.start()
+    assert login("anna", "secret-anna")  # and back, without a restart
+    up.pause()
+    assert not login("bob", "secret-bob")  # a frozen directory: refused within the timeout

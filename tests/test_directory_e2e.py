@@ -3,7 +3,7 @@ and `directory:` groups against one real OpenLDAP `slapd` (tests/support/ldap.py
 
 One directory gives both who you are (proxyauth) and which groups you are in; moving a person to another
 group (ldapmodify) changes their decision after the refresh without a restart; stopping slapd keeps the last
-known groups (and the metric and log say so); starting it again recovers.
+known groups (and the metric and log say so) and refuses new logins; starting it again recovers both.
 """
 
 from __future__ import annotations
@@ -111,6 +111,9 @@ def test_directory_groups_decide_and_follow_the_directory(gonogo: Gonogo, slapd:
             gonogo.wait_for("directory unavailable")
             assert status(carol, origin) == 200  # her authenticated tunnel; groups as last known
             assert status(anna, origin) == 403
+            with gonogo.client("erik", "secret-erik", also_trust=(origin.cert,)) as erik, \
+                    pytest.raises(httpx.ProxyError, match="407"):
+                status(erik, origin)  # a new login cannot be checked: refused
             errors = metric(gonogo, 'gonogo_directory_refreshes_total{result="error"}')
             assert errors is not None and float(errors) >= 1
 
@@ -120,6 +123,8 @@ def test_directory_groups_decide_and_follow_the_directory(gonogo: Gonogo, slapd:
             gonogo.wait_for("available again", 60)
             assert metric(gonogo, "gonogo_directory_available") == "1.0"
             wait_until(lambda: status(anna, origin) == 200, 20, "anna allowed again after moving back")
+            with gonogo.client("erik", "secret-erik", also_trust=(origin.cert,)) as erik:
+                assert status(erik, origin) == 403  # logins work again too (in no group: the rule for everyone)
         finally:
             if slapd.process is None:
                 slapd.start()

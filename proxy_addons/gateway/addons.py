@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .directory import DirectoryGroups
 from .enforce import Enforce
+from .ldapauth import LdapLogin
 from .own_pages import OwnPages
 from .passthrough import Passthrough
 from .resolve import Resolve
@@ -19,5 +20,5 @@ from .store import Store
 def make_addons(state: GatewayState | None = None) -> list[object]:
     """Every gateway addon, sharing `state` (a new one if not given; pass your own to read `state.fatal`)."""
     state = state if state is not None else GatewayState()
-    return [Store(state), PolicySource(state), DirectoryGroups(state), Resolve(), Passthrough(state), OwnPages(state),
-            Enforce(state)]
+    return [Store(state), PolicySource(state), DirectoryGroups(state), LdapLogin(), Resolve(), Passthrough(state),
+            OwnPages(state), Enforce(state)]
