@@ -150,10 +150,17 @@ def test_bad_directory_settings_are_reported_at_their_line(policy_dir: Path) -> 
         .replace("password_file: ldap-password", "password_file: missing-password")
     errors = _errors(text, policy_dir)
     assert any(":4:10: error: identity.directory: url 'http://dc1.example.com'" in e for e in errors), errors
-    assert any(":6:20: error: identity.directory: cannot read password_file 'missing-password'" in e
-               for e in errors), errors
     assert any(":8:18: error: identity.directory: user_filter" in e for e in errors), errors
     assert any(":9:14: error: identity.directory: refresh: 'soon' is not a duration" in e for e in errors), errors
+
+
+def test_an_unreadable_password_file_is_a_warning(policy_dir: Path) -> None:
+    """`gonogo check` may run as someone who cannot read the proxy's secret; the proxy logs the warning too."""
+    policy = load_text(POLICY.replace("password_file: ldap-password", "password_file: missing-password"),
+                       str(policy_dir / "p.yaml"), base_dir=policy_dir)
+    assert [str(w).split("p.yaml:", 1)[1] for w in policy.warnings] == [
+        "6:20: warning: identity.directory: cannot read password_file 'missing-password': No such file or "
+        "directory (the proxy cannot bind until it can)"]
 
 
 def test_more_directory_mistakes(policy_dir: Path) -> None:

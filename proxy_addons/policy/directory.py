@@ -102,8 +102,9 @@ def _password_file(report: Report, spec: LocDict) -> str | None:
         with path.open("rb"):
             pass
     except OSError as exc:
-        report.error(spec.value_pos["password_file"], f"identity.directory: cannot read password_file {name!r}: "
-                                                       f"{oserror(exc)}")
+        # a warning: `gonogo check` often runs as another user than the proxy (e.g. systemd's dynamic user)
+        report.warn(spec.value_pos["password_file"], f"identity.directory: cannot read password_file {name!r}: "
+                                                      f"{oserror(exc)} (the proxy cannot bind until it can)")
     return str(path.resolve())
 
 
