@@ -13,7 +13,6 @@ with a deadline; no sleeping.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -25,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support import processes
 
 BASE_DN = "dc=example,dc=com"
 ROOT_DN = f"cn=admin,{BASE_DN}"
@@ -98,14 +99,9 @@ def free_port() -> int:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Finaliser: slapd runs in its own process group; end the group (a resumed, then killed server)."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGCONT)
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=10)
+    """Finaliser: slapd runs in its own process group (support/processes.py); end the group, paused or not."""
+    processes.signal_group(process, signal.SIGCONT)
+    processes.end(process, signal.SIGKILL)
 
 
 class SlapdServer:
@@ -134,9 +130,8 @@ class SlapdServer:
 
     def start(self) -> SlapdServer:
         log = (self.dir / "slapd.log").open("ab")
-        self.process = subprocess.Popen([self._exe("slapd"), "-d", "0", "-f", str(self.conf),
-                                         "-h", f"ldap://127.0.0.1:{self.port}/"],
-                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = processes.spawn([self._exe("slapd"), "-d", "0", "-f", str(self.conf),
+                                        "-h", f"ldap://127.0.0.1:{self.port}/"], stdout=log, stderr=subprocess.STDOUT)
         log.close()
         weakref.finalize(self, _kill_group, self.process)
         deadline = time.monotonic() + START_TIMEOUT
@@ -165,29 +160,40 @@ class SlapdServer:
         """SIGTERM (slapd closes its database cleanly) and wait; the port and data stay for `start()`."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGCONT)
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        processes.signal_group(self.process, signal.SIGCONT)  # a paused server cannot act on SIGTERM
+        processes.end(self.process, signal.SIGTERM, timeout=15)
         self.process = None
 
     def pause(self) -> None:
         """Freeze the server: connections are accepted by the kernel but never answered."""
         assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGSTOP)
+        processes.signal_group(self.process, signal.SIGSTOP)
+        # the signal is delivered asynchronously: wait (bounded) until every thread of slapd is stopped
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._stopped():
+            if time.monotonic() > deadline:
+                raise RuntimeError("slapd did not stop on SIGSTOP")
+            time.sleep(0.01)
+
+    def _stopped(self) -> bool:
+        assert self.process is not None
+        tasks = Path(f"/proc/{self.process.pid}/task")
+        states = []
+        for task in tasks.iterdir():
+            try:
+                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                continue  # a thread that just ended
+        return bool(states) and all(state in ("T", "t") for state in states)
 
     def resume(self) -> None:
         assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGCONT)
+        processes.signal_group(self.process, signal.SIGCONT)
 
     def modify(self, ldif: str) -> None:
         """Change the directory live, as an admin would (`ldapmodify` as the root DN)."""
         subprocess.run([self._exe("ldapmodify"), "-x", "-H", self.url, "-D", ROOT_DN, "-w", ROOT_PW],
-                       input=ldif.encode(), check=True, capture_output=True, timeout=30)
+                       input=ldif.encode(), check=True, capture_output=True, timeout=30)  # ends by itself
 
     def move(self, uid: str, from_group: str, to_group: str) -> None:
         """Take a person out of one group and put them in another."""
