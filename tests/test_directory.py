@@ -297,3 +297,18 @@ def test_proxy_logins_against_the_directory_survive_its_restart(up: SlapdServer)
     assert login("anna", "secret-anna")  # and back, without a restart
     up.pause()
     assert not login("bob", "secret-bob")  # a frozen directory: refused within the timeout
+
+
+def test_the_memberof_strategy(up: SlapdServer, tmp_path: Path) -> None:
+    """`memberOf` as Active Directory and OpenLDAP's memberof overlay keep it (direct members only)."""
+    readers = f"cn=Readers,{GROUPS}"
+    up.modify(f"dn: {readers}\nchangetype: add\nobjectClass: groupOfNames\ncn: Readers\n"
+              f"member: uid=anna,{PEOPLE}\nmember: uid=dave,{PEOPLE}\nmember: {INTERNS}\n")
+    client = DirectoryClient(settings(up, tmp_path, membership="memberOf"))
+    try:
+        assert client.strategy() == "memberOf"
+        assert [r.members for r in client.groups([readers, MISSING])] == [{"anna"}, None]  # no nesting, no dave
+        assert client.user_groups("Anna", [readers, SOCIAL]) == {dn_key(readers)}
+    finally:
+        client.close()
+        up.modify(f"dn: {readers}\nchangetype: delete\n")

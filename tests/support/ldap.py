@@ -7,8 +7,9 @@ The fixture directory (`FIXTURE`): people anna, bob, carol, dave (disabled: `emp
 no password) and erik; groups `Social Team` (anna, dave, and the nested group `Interns`), `Interns` (carol),
 `Sales` (bob). Every person's password is `secret-<uid>`. `SlapdServer.stop()` / `.start()` restart it on
 the same port and data, for outage tests; `.pause()` / `.resume()` freeze it (connections open, no answers)
-for timeout tests; `.modify(ldif)` changes it live with `ldapmodify`. Readiness is a real LDAP bind, polled
-with a deadline; no sleeping.
+for timeout tests; `.modify(ldif)` changes it live with `ldapmodify`. The `memberof` overlay keeps `memberOf`
+of groups added or changed live (not of the fixture, which `slapadd` loads past the overlay). Readiness is a
+real LDAP bind, polled with a deadline.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 modulepath /usr/lib/ldap
 moduleload back_mdb
+moduleload memberof
 pidfile {dir}/slapd.pid
 database mdb
 maxsize 10485760
@@ -87,6 +89,7 @@ directory {dir}/data
 index objectClass eq
 index member eq
 index uid eq
+overlay memberof
 access to attrs=userPassword by self read by anonymous auth by * none
 access to * by * read
 """
