@@ -28,7 +28,7 @@ from ..directory.names import escape
 
 log = logging.getLogger("gonogo")
 
-LOGIN_TIMEOUT = 5.0  # seconds: connecting to the directory and each of its answers, per login
+LOGIN_TIMEOUT = 3.0  # seconds: connecting to the directory and each of its answers, per login
 
 
 class DirectoryLogin(Validator):
