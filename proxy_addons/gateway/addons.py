@@ -1,13 +1,15 @@
 """The gateway's addon list, in hook order: `mitmdump -s proxy_addons/addon.py` and `gonogo run` both use it.
 
 Order matters where two addons handle one hook: the store opens before the policy watcher starts, and our
-own pages (PAC, status, continue link) answer a request before `Enforce` decides it.
+own pages (PAC, status, continue link, exception requests) answer a request before `Enforce` decides it; the
+exception requests start once the store is open.
 """
 
 from __future__ import annotations
 
 from .directory import DirectoryGroups
 from .enforce import Enforce
+from .exceptions import ExceptionRequests
 from .ldapauth import LdapLogin
 from .own_pages import OwnPages
 from .passthrough import Passthrough
@@ -21,4 +23,4 @@ def make_addons(state: GatewayState | None = None) -> list[object]:
     """Every gateway addon, sharing `state` (a new one if not given; pass your own to read `state.fatal`)."""
     state = state if state is not None else GatewayState()
     return [Store(state), PolicySource(state), DirectoryGroups(state), LdapLogin(), Resolve(), Passthrough(state),
-            OwnPages(state), Enforce(state)]
+            ExceptionRequests(state), OwnPages(state), Enforce(state)]
