@@ -130,8 +130,7 @@ class Metrics:
                                            "expired, by primary group of the person asking.", ("group", "result"),
                                            registry=self._own)
         self._directory_refreshes = Counter(DIRECTORY_REFRESHES, "Reads of the directory groups' membership, by "
-                                            "result (exported once a policy uses a directory).", ("result",),
-                                            registry=self._own)
+                                            "result (once a policy uses a directory).", ("result",), registry=self._own)
 
         # policy-derived label sets
         self._policy: Policy | None = None
