@@ -16,7 +16,7 @@ from mitmproxy import ctx, http
 
 from ..audit import AuditLog
 from ..metrics import Metrics
-from ..pages import STATUS_URL
+from ..pages import STATUS_URL, TEXT_HEADERS
 from ..policy import BadHost, Decision, Policy, PolicyError, Who, normalize_host
 from ..usage import ResilientLedger
 from .decider import Decider
@@ -45,7 +45,7 @@ class GatewayState:
     status_host: str = DEFAULT_STATUS_HOST
     fatal: str | None = None  # why the proxy stopped itself, for `gonogo run`'s exit status
     directory: Membership | None = None  # company directory membership, while the policy uses one
-    on_install: list[Callable[[Policy], None]] = field(default_factory=list)  # told of every policy put in force
+    on_install: list[Callable[[Policy], None]] = field(default_factory=list)  # told of each later policy
 
     @property
     def ready(self) -> bool:
@@ -69,8 +69,9 @@ class GatewayState:
             log.info(f"gonogo: policy reloaded (sha256 {policy.sha256[:12]}, {len(policy.rules)} rules)")
         for warning in policy.warnings:
             log.warning(str(warning))
-        for listener in self.on_install:
-            listener(policy)
+        if not first:
+            for listener in self.on_install:
+                listener(policy)
 
     def reload_failed(self, exc: PolicyError) -> None:
         self.metrics.reload("error")
@@ -104,4 +105,4 @@ def refuse(flow: http.HTTPFlow, what: str) -> None:
     log.exception(f"gonogo: could not decide {what} to {flow.request.host}; refusing it")
     flow.response = http.Response.make(
         503, b"The gateway could not decide this request. Try again; if it persists, tell IT.\n",
-        {"content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff"})
+        TEXT_HEADERS)
