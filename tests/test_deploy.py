@@ -731,12 +731,12 @@ def test_every_set_option_in_the_deployments_is_a_known_option() -> None:
     from mitmproxy import options
     from mitmproxy.tools.dump import DumpMaster
 
-    from proxy_addons.addon import Gonogo
+    from proxy_addons.gateway.addons import make_addons
 
     async def known() -> set[str]:
         opts = options.Options()
         master = DumpMaster(opts, with_termlog=False, with_dumper=True)
-        master.addons.add(Gonogo())
+        master.addons.add(*make_addons())
         return set(opts.keys())
 
     names = asyncio.run(known())

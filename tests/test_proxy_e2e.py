@@ -236,6 +236,36 @@ def test_pac_and_status_page(proxy: Gonogo, origin: Origin) -> None:
     assert "gina" in status.text and "social time-box" in status.text
 
 
+@pytest.mark.parametrize("mitmdump", [False, True], ids=["gonogo-run", "mitmdump-s"])
+def test_a_configured_status_host_is_the_one_every_answer_names(tmp_path: Path, origin: Origin,
+                                                                mitmdump: bool) -> None:
+    """Block page, short block text, warn page and PAC file all point at the configured status host, and
+    every answer the proxy gives itself forbids framing and sniffing."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    gonogo = Gonogo(tmp_path, policy, "--set", "proxyauth=any", "--set", "gonogo_status_host=me.corp.test",
+                    mitmdump=mitmdump).start()
+    try:
+        pac = httpx.get(f"{gonogo.url}/proxy.pac", trust_env=False)
+        with client(gonogo, origin, "hugo") as c:
+            page = c.get(url(origin, "linkedin.test"), headers=NAV)
+            short = c.get(url(origin, "linkedin.test"))
+            warn = c.get(url(origin, "news.test"), headers=NAV)
+            status = c.get("http://me.corp.test/", headers=NAV)
+    finally:
+        assert gonogo.stop() == 0, gonogo.output()
+    assert pac.status_code == 200 and '"me.corp.test"' in pac.text and "gonogo.status" not in pac.text
+    assert pac.headers["x-content-type-options"] == "nosniff"
+    for answer in (page, short, warn):
+        assert answer.status_code == 403 and "http://me.corp.test/" in answer.text
+        assert "gonogo.status" not in answer.text
+    assert status.status_code == 200 and "hugo" in status.text
+    for answer in (page, short, warn, status):
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
 def test_invalid_policy_refuses_to_start(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nrules:\n  - name: x\n    action: timebox\n    categories: [nope]\n")

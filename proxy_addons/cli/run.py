@@ -1,4 +1,4 @@
-"""`gonogo run`: mitmproxy in-process with the gonogo addon, mitmdump-style logging, clean shutdown.
+"""`gonogo run`: mitmproxy in-process with the gonogo addons, mitmdump-style logging, clean shutdown.
 
 The policy is checked before mitmproxy starts so a broken file exits non-zero with `file:line` errors
 instead of a traceback.
@@ -63,15 +63,16 @@ async def _serve(args: argparse.Namespace) -> int:
     from mitmproxy import exceptions, options
     from mitmproxy.tools.dump import DumpMaster
 
-    from ..addon import Gonogo
+    from ..gateway.addons import make_addons
+    from ..gateway.state import GatewayState
 
     logging.getLogger().setLevel(logging.INFO)
     for noisy in ("asyncio", "hpack", "quic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port)
     master = DumpMaster(opts, with_termlog=True, with_dumper=not args.quiet)
-    gonogo = Gonogo()
-    master.addons.add(gonogo)
+    state = GatewayState()
+    master.addons.add(*make_addons(state))
     try:
         opts.update(
             connection_strategy="lazy",
@@ -93,4 +94,4 @@ async def _serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, master.shutdown)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     await master.run()
-    return 1 if gonogo.fatal else 0
+    return 1 if state.fatal else 0

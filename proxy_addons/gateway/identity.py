@@ -5,6 +5,9 @@ for people the proxy cannot name."""
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
+
+from mitmproxy import ctx, http
 
 from ..policy import Policy, Who
 
@@ -36,3 +39,27 @@ def identify(policy: Policy, ip: str | None, proxyauth_user: str | None,
     if header_value and policy.identity.trusted_header and trusted(policy, ip):
         return Who(header_value.strip(), ip)
     return Who(None, ip)
+
+
+def flow_person(policy: Policy, flow: http.HTTPFlow) -> Who:
+    """Who sent `flow`, worked out once per flow (kept in `flow.metadata`): the trusted header is removed
+    from the request on the way, since the origin has no business knowing who the employee is."""
+    known = flow.metadata.get("gonogo_who")
+    if isinstance(known, Who):
+        return known
+    auth = flow.metadata.get("proxyauth")
+    header_name = policy.identity.trusted_header
+    header_value = flow.request.headers.get(header_name) if header_name else None
+    person = identify(policy, client_ip(flow.client_conn.peername), auth[0] if auth else None, header_value)
+    if header_name and header_name in flow.request.headers:
+        del flow.request.headers[header_name]
+    flow.metadata["gonogo_who"] = person
+    return person
+
+
+def connection_person(policy: Policy, client: Any) -> Who:
+    """Who opened a client connection, before any request: the proxyauth user remembered for it, else the
+    address."""
+    auth = ctx.master.addons.get("proxyauth")
+    known = auth.authenticated.get(client) if auth is not None else None
+    return identify(policy, client_ip(client.peername), known[0] if known else None)

@@ -44,6 +44,12 @@ class PolicyWatcher:
         self._stamp = stamp(path, known)
         self._task: asyncio.Task[None] | None = None
 
+    def watch(self, path: Path, known: Policy) -> None:
+        """Watch another file from now on (the policy option changed at run time); `known` is its policy."""
+        self.path = path
+        self.known = known
+        self._stamp = stamp(path, known)
+
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="gonogo-policy-watcher")
 
@@ -67,12 +73,17 @@ class PolicyWatcher:
         if current == self._stamp:
             return
         self._stamp = current
+        path = self.path
         try:
             # a million-domain list takes a second or two to compile: keep it off the event loop
-            policy = await asyncio.to_thread(load_policy, self.path)
+            policy = await asyncio.to_thread(load_policy, path)
         except PolicyError as exc:
-            self.on_bad(exc)
+            if path == self.path:
+                self.on_bad(exc)
             return
+        if path != self.path:
+            return  # another file was put in force (`watch`) while this one loaded: it no longer counts
         if policy.sha256 != self.known.sha256:
+            self.known = policy
             self.on_good(policy)
         self._stamp = stamp(self.path, policy)

@@ -7,71 +7,76 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from mitmproxy import http
 
 from ..metrics import Metrics
-from ..pages import block_page, block_text, dest_is_navigation, pick_language, status_page, warn_page
+from ..pages import (
+    PAGE_HEADERS,
+    TEXT_HEADERS,
+    block_page,
+    block_text,
+    dest_is_navigation,
+    pick_language,
+    status_page,
+    warn_page,
+)
 from ..policy import Decision, Policy, Who, period_of
 from ..policy.budgets import budgets_for
 from ..usage import Ledger
 from . import continuelink
 from .pac import render_pac
 
-_NO_STORE = {"cache-control": "no-store", "x-gonogo": "1"}
+_OURS = {"x-gonogo": "1"}
 
 
 def _html(status: int, body: str, extra: dict[str, str] | None = None) -> http.Response:
-    return http.Response.make(status, body.encode("utf-8"),
-                              {"content-type": "text/html; charset=utf-8", **_NO_STORE, **(extra or {})})
+    return http.Response.make(status, body.encode("utf-8"), {**PAGE_HEADERS, **_OURS, **(extra or {})})
 
 
 def _text(status: int, body: str, extra: dict[str, str] | None = None) -> http.Response:
-    return http.Response.make(status, body.encode("utf-8"),
-                              {"content-type": "text/plain; charset=utf-8", **_NO_STORE, **(extra or {})})
+    return http.Response.make(status, body.encode("utf-8"), {**TEXT_HEADERS, **_OURS, **(extra or {})})
 
 
 class Responder:
-    def __init__(self, key: bytes, ledger: Ledger, metrics: Metrics, status_host: str, state_dir: Path,
+    """`status_host` is passed per call: it is an option that may change while the proxy runs."""
+
+    def __init__(self, key: bytes, ledger: Ledger, metrics: Metrics,
                  on_event: Callable[[str, Policy, Who, Decision, str], None] | None = None) -> None:
         self.key = key
         self.ledger = ledger
         self.metrics = metrics
-        self.status_host = status_host
-        self.state_dir = state_dir
         self.on_event = on_event
-        self._pac: tuple[str, str, str] | None = None  # (policy sha, proxy, text)
+        self._pac: tuple[tuple[str, str, str], str] | None = None  # ((policy sha, proxy, status host), text)
 
-    def policy_changed(self, policy: Policy) -> None:
-        self._pac = None
-
-    async def close(self) -> None:
-        return None
-
-    async def pac(self, policy: Policy, proxy: str) -> http.Response:
-        if self._pac is None or self._pac[:2] != (policy.sha256, proxy):
+    async def pac(self, policy: Policy, proxy: str, status_host: str) -> http.Response:
+        """The PAC file; the status host always goes through the proxy, or its page could not be reached."""
+        wanted = (policy.sha256, proxy, status_host)
+        if self._pac is None or self._pac[0] != wanted:
             # a policy with a million domains takes a second or two to write out: not on the event loop
-            self._pac = (policy.sha256, proxy, await asyncio.to_thread(render_pac, policy, proxy))
-        return http.Response.make(200, self._pac[2].encode("utf-8"),
-                                  {"content-type": "application/x-ns-proxy-autoconfig", "cache-control": "max-age=300"})
+            text = await asyncio.to_thread(render_pac, policy, proxy, always=(status_host,))
+            self._pac = (wanted, text)
+        return http.Response.make(200, self._pac[1].encode("utf-8"),
+                                  {"content-type": "application/x-ns-proxy-autoconfig", "cache-control": "max-age=300",
+                                   "x-content-type-options": "nosniff"})
 
     def refusal(self, policy: Policy, person: Who, decision: Decision, host: str,
-                req: http.Request) -> http.Response:
+                req: http.Request, status_host: str) -> http.Response:
         lang = pick_language(req.headers.get("accept-language"))
         now = dt.datetime.now(policy.timezone)
+        status_url = f"http://{status_host}/"
         headers = {"x-gonogo-rule": _header_safe(decision.rule or "default"), "x-gonogo-decision": decision.decision,
                    "content-language": lang}
         navigation = dest_is_navigation(req.headers)
         if decision.decision == "warn" and decision.rule is not None:
             link = continuelink.make_path(self.key, person.key, decision.rule, req.path, time.time())
             if navigation:
-                return _html(403, warn_page(decision, host=host, lang=lang, now=now, continue_url=link), headers)
-            return _text(403, block_text(decision, host=host, lang=lang, now=now), headers)
+                return _html(403, warn_page(decision, host=host, lang=lang, now=now, continue_url=link,
+                                            status_url=status_url), headers)
+            return _text(403, block_text(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
         if navigation:
-            return _html(403, block_page(decision, host=host, lang=lang, now=now,
-                                         status_url=f"http://{self.status_host}/"), headers)
-        return _text(403, block_text(decision, host=host, lang=lang, now=now), headers)
+            return _html(403, block_page(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
+        return _text(403, block_text(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
 
     async def continue_link(self, policy: Policy, person: Who, req: http.Request,
                             hosts: list[str]) -> http.Response:
@@ -92,7 +97,7 @@ class Responder:
             decision = Decision("allow", "warn", rule.name, category, groups[0] if groups else None,
                                 "continued past the warning", continued=True)
             self.on_event("continue", policy, person, decision, hosts[0] if hosts else "")
-        return http.Response.make(302, b"", {"location": grant.next_path, **_NO_STORE})
+        return http.Response.make(302, b"", {**TEXT_HEADERS, **_OURS, "location": grant.next_path})
 
     async def status(self, policy: Policy, person: Who, req: http.Request) -> http.Response:
         lang = pick_language(req.headers.get("accept-language"))

@@ -20,18 +20,18 @@ from ..policy import Decision, Policy, Rule
 from ..policy.wording import phrases, text
 from ..policy.wording.phrases import when as format_when
 
-STATUS_URL = "http://gonogo.status/"
-# Headers for every page: no caching (a block is for now, not for tomorrow), and a CSP that forbids
-# scripts and any resource from elsewhere, in case a value ever slipped through unescaped.
-PAGE_HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
+STATUS_URL = "http://gonogo.status/"  # the default; `gonogo_status_host` changes the host the proxy uses
+# Headers for every answer the proxy gives itself: no caching (a block is for now, not for tomorrow), a CSP
+# that forbids scripts and any resource from elsewhere (in case a value ever slipped through unescaped), and
+# no framing, so another site cannot dress up a block or warn page (or its continue link) as its own.
+_SECURITY = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-                               "form-action 'none'",
+                               "form-action 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
 }
-TEXT_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff"}
+PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", **_SECURITY}
+TEXT_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", **_SECURITY}
 
 
 class Html(str):

@@ -1,0 +1,90 @@
+"""The policy applied to each request (and each WebSocket message): decided on the request's own host before
+any upstream connection is made (lazy connection strategy), answered with a block or warn page when not
+allowed. Any error refuses the traffic: an enforcing gateway fails closed."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from mitmproxy import ctx, http
+
+from ..policy import Decision
+from .identity import flow_person
+from .state import GatewayState, normalised, refuse
+
+log = logging.getLogger("gonogo")
+
+
+class Enforce:
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state
+
+    def running(self) -> None:
+        if getattr(ctx.options, "connection_strategy", "lazy") != "lazy":  # no such option without a proxyserver
+            # eager would dial a blocked host at CONNECT time; gonogo decides before any upstream contact
+            log.info("gonogo: setting connection_strategy=lazy so blocked hosts are never contacted")
+            ctx.options.update(connection_strategy="lazy")
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None or not self.state.ready:
+            return  # answered already (our own pages, proxyauth's 407), or not enforcing yet
+        try:
+            await self._decide(flow)
+        except Exception:
+            refuse(flow, "a request")
+
+    async def _decide(self, flow: http.HTTPFlow) -> None:
+        policy, decider, responder = self.state.policy, self.state.decider, self.state.responder
+        assert policy is not None and decider is not None and responder is not None
+        req = flow.request
+        hosts = normalised([req.host, req.host_header])
+        if not hosts:
+            return
+        person = flow_person(policy, flow)
+        decision, host = await decider.decide(policy, person, hosts, req.method, req.path.split("?")[0])
+        flow.metadata["gonogo"] = decision
+        if decision.decision != "allow":
+            flow.response = responder.refusal(policy, person, decision, host, req, self.state.status_host)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        decision: Decision | None = flow.metadata.get("gonogo")
+        if decision is None or decision.decision != "allow" or decision.quota is None or flow.response is None:
+            return
+        flow.response.headers["X-Gonogo-Minutes-Left"] = str(decision.quota.left)
+
+    async def websocket_message(self, flow: http.HTTPFlow) -> None:
+        """A message on a covered host is activity: it counts like a request and stops when the budget does."""
+        if flow.metadata.get("gonogo") is None or not self.state.ready:
+            return
+        try:
+            allowed = await self._still_allowed(flow)
+        except Exception:
+            log.exception(f"gonogo: could not decide a WebSocket message to {flow.request.host}; closing it")
+            allowed = False
+        if not allowed:
+            if flow.websocket is not None and flow.websocket.messages:
+                flow.websocket.messages[-1].drop()
+            flow.kill()
+            close_connections(flow)
+
+    async def _still_allowed(self, flow: http.HTTPFlow) -> bool:
+        policy, decider = self.state.policy, self.state.decider
+        assert policy is not None and decider is not None
+        hosts = normalised([flow.request.host, flow.request.host_header])
+        again, _ = await decider.decide(policy, flow_person(policy, flow), hosts, "GET",
+                                        flow.request.path.split("?")[0])
+        return again.decision == "allow"
+
+
+def close_connections(flow: http.HTTPFlow) -> None:
+    """End a WebSocket the policy no longer allows. mitmproxy's WebSocket layer ignores `kill()`, so close
+    both sides through the connection handler (best effort: without it, later messages are still dropped)."""
+    proxyserver = ctx.master.addons.get("proxyserver")
+    handler = getattr(proxyserver, "connections", {}).get(flow.client_conn.id)
+    if handler is None:
+        return
+    with contextlib.suppress(Exception):
+        handler.close_connection(flow.client_conn)
+        if flow.server_conn is not None:
+            handler.close_connection(flow.server_conn)
