@@ -9,8 +9,8 @@ import ipaddress
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .domainlists import domains
-from .listsources import read_sources
 from .hosts import DomainIndex
+from .listsources import read_sources
 from .model import Category, Group, Identity, IPNetwork, Privacy
 from .report import Report, suggest
 from .schedules import Holidays, Schedule, Window, parse_days, parse_time

@@ -7,7 +7,7 @@ from .adblock import AdblockParser
 from .base import BlockParser
 from .common import FORMATS
 from .dnsmasq import DnsmasqParser
-from .hostsfile import HostsParser, _address
+from .hostsfile import HostsParser, is_address
 from .plain import PlainParser
 
 _SAMPLE_LINES = 200
@@ -42,7 +42,7 @@ def detect(sample: str) -> str:
             adblock += 1
         elif text.startswith(("address=/", "server=/", "local=/")):
             dnsmasq += 1
-        elif len(text.split()) >= 2 and _address(text.split()[0]):
+        elif len(text.split()) >= 2 and is_address(text.split()[0]):
             hosts += 1
         if data >= _SAMPLE_LINES:
             break

@@ -24,7 +24,7 @@ class HostsParser(BlockParser):
 
     def line(self, text: str, lineno: int, found: list[str]) -> None:
         tokens = text.split("#", 1)[0].split()
-        if len(tokens) < 2 or not _address(tokens[0]):
+        if len(tokens) < 2 or not is_address(tokens[0]):
             self.stats.skip(lineno, text)
             return
         hosts = [name(t) for t in tokens[1:] if t.lower() not in _LOCAL]
@@ -36,7 +36,7 @@ class HostsParser(BlockParser):
             self.take(host, found)
 
 
-def _address(token: str) -> bool:
+def is_address(token: str) -> bool:
     try:
         ipaddress.ip_address(token.split("%", 1)[0])
     except ValueError:
