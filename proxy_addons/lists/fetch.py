@@ -72,7 +72,7 @@ def due(cache_dir: Path, url: str, refresh: int, now: float, limits: Limits = DE
     """Whether `url` should be fetched now: never fetched, or `refresh` seconds since the last contact;
     after a failed attempt not before `limits.retry` seconds (nor `refresh`, if that is shorter)."""
     meta = read_meta(cache_dir, url)
-    if now < float(meta.get("attempted", 0)) + min(refresh, limits.retry):
+    if "attempted" in meta and now < float(meta["attempted"]) + min(refresh, limits.retry):
         return False
     return not cache_path(cache_dir, url).is_file() or now >= float(meta.get("checked", 0)) + refresh
 

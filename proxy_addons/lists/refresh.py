@@ -51,7 +51,8 @@ def remote_lists(policy: Policy) -> list[RemoteList]:
 
 class ListRefresher:
     def __init__(self, cache_dir: Path, policy: Callable[[], Policy | None], on_change: Callable[[], object],
-                 on_result: Callable[[str, str], None], interval: float = 60.0, limits: Limits = DEFAULT_LIMITS) -> None:
+                 on_result: Callable[[str, str], None], interval: float = 60.0,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.cache_dir = cache_dir
         self.policy = policy  # the policy in force now: its lists are the ones refreshed
         self.on_change = on_change

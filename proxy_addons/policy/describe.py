@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from .engine import Decision, Request, Step, Who
 from .model import Policy, Rule
 from .schedules import Schedule
-from .wording import phrases
+from .wording import lists, phrases
 
 _LABEL = 11  # width of the summary's left column
 
@@ -45,6 +45,9 @@ def summarise(policy: Policy) -> str:
     row("categories", [
         f"{c.name}: {phrases.amount(c.domain_count, 'domains')}"
         + (f" (incl. {', '.join(c.files)})" if c.files else "")
+        + "".join(f"\n{'':<{_LABEL}}   - {s.where}: {lists.source(s)}"
+                  + "".join(f"\n{'':<{_LABEL}}       {lists.skipped(line, text)}" for line, text in s.samples[:3])
+                  for s in c.sources)
         for c in policy.categories.values()
     ])
     row("groups", [

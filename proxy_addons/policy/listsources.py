@@ -66,8 +66,9 @@ def _read(report: Report, index: DomainIndex, tag: str, name: str, fmt: str | No
         detected = fmt is None
     reading = Reading(fmt, remote=False)
     count = _fill(report, index, tag, name, pos, reading, path)
-    return ListSource(name, reading.format or "plain", detected, reading.stats.entries, reading.stats.skipped,
-                      reading.stats.exceptions, unsupported, license, reading.digest.hexdigest()), count
+    stats = reading.stats
+    return ListSource(name, reading.format or "plain", detected, stats.entries, stats.skipped, stats.exceptions,
+                      unsupported, license, reading.digest.hexdigest(), samples=tuple(stats.samples)), count
 
 
 def _remote(report: Report, index: DomainIndex, tag: str, spec: LocDict, pos: Pos,
@@ -95,7 +96,8 @@ def _remote(report: Report, index: DomainIndex, tag: str, spec: LocDict, pos: Po
     count = _fill(report, index, tag, url, pos, reading, path)
     stats = reading.stats
     return ListSource(url, reading.format or "plain", fmt is None, stats.entries, stats.skipped, stats.exceptions,
-                      0, license, reading.digest.hexdigest(), remote=True, refresh=refresh), count
+                      0, license, reading.digest.hexdigest(), remote=True, refresh=refresh,
+                      samples=tuple(stats.samples)), count
 
 
 def _fill(report: Report, index: DomainIndex, tag: str, name: str, pos: Pos, reading: Reading, path: Path) -> int:

@@ -66,6 +66,7 @@ class ListSource:
     remote: bool = False
     refresh: int = 0  # seconds between fetches of a remote list
     cached: bool = True  # False: a remote list with no copy on disk yet (the category starts without it)
+    samples: tuple[tuple[int, str], ...] = ()  # (line, text) of the first skipped lines
 
 
 def name(token: str) -> str | None:
