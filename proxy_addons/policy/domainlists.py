@@ -19,6 +19,7 @@ from .yamlsource import LocList, Pos
 
 _MAX_FILE_ERRORS = 20
 _CHUNK = 1 << 20  # domain lists are read a megabyte at a time
+_SAMPLE = 1 << 16  # bytes a list's format is detected from
 _FAST_DOMAIN = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
 _PLAIN = b"abcdefghijklmnopqrstuvwxyz0123456789_-.\n"
 
@@ -49,6 +50,14 @@ def domain_file(report: Report, name: str, pos: Pos, reading: Reading | None = N
     except OSError as exc:
         report.error(pos, f"cannot read domain list {name!r}: {oserror(exc)}")
         return
+    if reading is not None and reading.format is None:
+        try:
+            reading.detect(handle.read(_SAMPLE))  # a regular file: it can be read again from the start
+            handle.seek(0)
+        except OSError as exc:
+            handle.close()
+            report.error(pos, f"cannot read domain list {name!r}: {oserror(exc)}")
+            return
     decoder = codecs.getincrementaldecoder("utf-8")()
     state = _ListState(path)
     offset = 0  # bytes before the current chunk, for the position of a decoding error
@@ -113,10 +122,14 @@ class Reading:
         if not self._chosen:
             self._chosen = True
             if self.format is None:
-                self.format = detect(block[:65536])
+                self.format = detect(block[:_SAMPLE])
             if self.format != "plain" or self.remote:
                 self._parser = parser_for(self.format)
         return self._parser
+
+    def detect(self, sample: bytes) -> None:
+        """Work out the format from the list's first bytes (before any is parsed)."""
+        self.format = detect(sample.decode("utf-8", "ignore"))
 
     def finish(self, lines: int) -> list[str]:
         """The names a parser held back to the end (adblock exceptions come last); counts are final."""

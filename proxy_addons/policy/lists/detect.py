@@ -1,5 +1,5 @@
 """Which format a list is in, from its first lines, when the policy does not say: `gonogo check` reports
-what it found. A mixed file (names and a few hosts lines) reads as plain, as it always did."""
+what it found. A file of names with a few hosts lines reads as plain, as it always did."""
 
 from __future__ import annotations
 
