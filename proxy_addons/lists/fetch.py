@@ -160,8 +160,12 @@ def _judge(url: str, fmt: str | None, target: Path, part: Path, meta: dict[str, 
     if unchanged:
         return Outcome(url, "unchanged", "same content", stats.entries, sha256)
     os.replace(part, target)
-    return Outcome(url, "updated", f"{stats.entries:,} entries ({found}, {stats.skipped:,} lines skipped)",
+    return Outcome(url, "updated", f"{_entries(stats.entries)} ({found}, {stats.skipped:,} lines skipped)",
                    stats.entries, sha256)
+
+
+def _entries(n: int) -> str:
+    return f"{n:,} entry" if n == 1 else f"{n:,} entries"
 
 
 def _sha256(path: Path) -> str:
