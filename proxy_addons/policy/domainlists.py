@@ -10,6 +10,7 @@ import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from .hosts import BadHost, normalize_host
 from .lists import ListStats, detect, parser_for
@@ -42,22 +43,9 @@ def domain_file(report: Report, name: str, pos: Pos, reading: Reading | None = N
     chunk) and what was read is counted there; a remote list's bytes stay out of the policy's sha256."""
     if path is None:
         path = (report.base_dir / name) if not Path(name).is_absolute() else Path(name)
-    try:
-        handle = path.open("rb")
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            handle.close()  # a device or pipe (/dev/zero, a FIFO) might never end
-            raise OSError(0, "not a regular file")
-    except OSError as exc:
-        report.error(pos, f"cannot read domain list {name!r}: {oserror(exc)}")
+    handle = _open(report, name, pos, path, reading)
+    if handle is None:
         return
-    if reading is not None and reading.format is None:
-        try:
-            reading.detect(handle.read(_SAMPLE))  # a regular file: it can be read again from the start
-            handle.seek(0)
-        except OSError as exc:
-            handle.close()
-            report.error(pos, f"cannot read domain list {name!r}: {oserror(exc)}")
-            return
     decoder = codecs.getincrementaldecoder("utf-8")()
     state = _ListState(path)
     offset = 0  # bytes before the current chunk, for the position of a decoding error
@@ -99,6 +87,26 @@ def domain_file(report: Report, name: str, pos: Pos, reading: Reading | None = N
         yield reading.finish(state.lineno)
     if state.failed > _MAX_FILE_ERRORS:
         report.error(pos, f"domain list {name!r}: {state.failed - _MAX_FILE_ERRORS} more bad lines not shown")
+
+
+def _open(report: Report, name: str, pos: Pos, path: Path, reading: Reading | None) -> BinaryIO | None:
+    """The list file, open at its start, with its format detected if it is to be; None when unreadable."""
+    try:
+        handle = path.open("rb")
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            handle.close()  # a device or pipe (/dev/zero, a FIFO) might never end
+            raise OSError(0, "not a regular file")
+        if reading is not None and reading.format is None:
+            try:
+                reading.detect(handle.read(_SAMPLE))  # a regular file: it can be read again from the start
+                handle.seek(0)
+            except OSError:
+                handle.close()
+                raise
+    except OSError as exc:
+        report.error(pos, f"cannot read domain list {name!r}: {oserror(exc)}")
+        return None
+    return handle
 
 
 class Reading:
