@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables
 BENCH_PACKAGES := hey squid nginx-light redis-server
 
-.PHONY: run test bench-decide bench-ledger bench-proxy bench-proxy-quick bench-memory
+.PHONY: run test bench-lists bench-decide bench-ledger bench-proxy bench-proxy-quick bench-memory
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -25,6 +25,9 @@ test: $(STAMP)
 
 bench-decide: $(STAMP)
 	$(PY) benchmarks/decide.py
+
+bench-lists: $(STAMP)
+	$(PY) benchmarks/lists.py
 
 bench-ledger: $(STAMP)
 	./.ci/debian-packages $(BENCH_PACKAGES)

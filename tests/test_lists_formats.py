@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proxy_addons.policy import PolicyError, load_policy, load_text
 from proxy_addons.policy import domainlists as domainlists_module
@@ -207,3 +209,24 @@ def test_bad_list_entries_are_located_errors(tmp_path: Path, entry: str, message
         load_text(f"version: 1\ncategories:\n  c:\n    lists:\n      - {entry}\nrules: []\n", "p.yaml",
                   base_dir=tmp_path, list_cache=tmp_path)
     assert any(p.line == 5 and message in p.message for p in caught.value.problems), caught.value.problems
+
+
+PIECES = ["a.test", "b.example.org", "1.2.3.4", "localhost", "com", "x.y.10", "Upper.Test", "bad..name", "-h.test",
+          "i_j.test", ".lead.test", "trail.test.", "bücher.test", "sp ace.test", ""]
+SHAPES = {"plain": ["{}"], "hosts": ["0.0.0.0 {}", "127.0.0.1 {}", "0.0.0.0 {} {}", "# {}"],
+          "adblock": ["||{}^", "@@||{}^", "||{}^$important", "||{}", "! {}"],
+          "dnsmasq": ["address=/{}/0.0.0.0", "address=/{}/", "address=/{}/{}/::", "server=/{}/1.1.1.1"]}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(SHAPES)), st.data())
+def test_the_fast_path_never_changes_what_is_read(fmt: str, data: st.DataObject) -> None:
+    """Whole blocks (fast) and the same lines behind a line the fast path cannot take (line by line)."""
+    shapes = SHAPES[fmt]
+    lines = data.draw(st.lists(st.tuples(st.sampled_from(shapes), st.sampled_from(PIECES), st.sampled_from(PIECES)),
+                               min_size=1, max_size=30))
+    block = "".join(shape.format(a, b) + "\n" for shape, a, b in lines)
+    fast, fast_parser = parse(fmt, block)
+    slow, slow_parser = parse(fmt, "not a rule at all\n" + block)
+    assert fast == slow
+    assert fast_parser.stats.skipped + 1 == slow_parser.stats.skipped  # type: ignore[attr-defined]

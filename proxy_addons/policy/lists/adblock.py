@@ -5,8 +5,6 @@ named it. Anything else (paths, wildcards, `$third-party` and other options, cos
 
 from __future__ import annotations
 
-import re
-
 from ..hosts import suffixes
 from .base import BlockParser
 from .common import name
@@ -17,8 +15,6 @@ _WHOLE_DOMAIN_OPTIONS = frozenset({"important", "all", "document", "doc"})
 
 class AdblockParser(BlockParser):
     format = "adblock"
-    GOOD = re.compile(r"^\|\|([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)\^\|?(?:\$important)?[ \t]*$", re.M)
-    IGNORABLE = re.compile(r"^[ \t]*(?:[!\[].*|#(?: .*)?)?$", re.M)
 
     def __init__(self) -> None:
         super().__init__()
@@ -26,8 +22,8 @@ class AdblockParser(BlockParser):
         self._names: list[str] = []
         self._exceptions: set[str] = set()
 
-    def fast_ok(self, block: str) -> bool:
-        return not _NUMERIC_NAME.search(block)
+    def affixes(self, first: str) -> tuple[str, str] | None:
+        return ("||", "^") if first.startswith("||") and first.endswith("^") else None
 
     def feed(self, block: str, first_line: int) -> list[str]:
         self._names.extend(super().feed(block, first_line))
@@ -71,6 +67,3 @@ def _whole_domain(rule: str) -> str | None:
     if not body.endswith("^"):
         return None
     return name(body[:-1])
-
-
-_NUMERIC_NAME = re.compile(r"\.[0-9]+\^", re.M)

@@ -4,18 +4,17 @@ for a domain and its subdomains; one line may name several domains (`address=/a.
 
 from __future__ import annotations
 
-import re
-
 from .base import BlockParser
 from .common import name
 
 
 class DnsmasqParser(BlockParser):
     format = "dnsmasq"
-    GOOD = re.compile(r"^address=/([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)/[^/\n]*$", re.M)
 
-    def fast_ok(self, block: str) -> bool:
-        return not _NUMERIC_NAME.search(block)
+    def affixes(self, first: str) -> tuple[str, str] | None:
+        if not first.startswith("address=/") or first.count("/") != 2 or "#" in first:
+            return None
+        return "address=/", first[first.index("/", 9):]
 
     def line(self, text: str, lineno: int, found: list[str]) -> None:
         parts = text.split("#", 1)[0].strip().split("/") if text.startswith("address=/") else []
@@ -26,6 +25,3 @@ class DnsmasqParser(BlockParser):
         for host in hosts:
             assert host is not None
             self.take(host, found)
-
-
-_NUMERIC_NAME = re.compile(r"^address=/[0-9.]+/", re.M)

@@ -5,7 +5,6 @@ lines without an address are skipped and counted."""
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from .base import BlockParser
 from .common import name
@@ -17,10 +16,15 @@ _LOCAL = frozenset({"localhost", "localhost.localdomain", "local", "broadcasthos
 
 class HostsParser(BlockParser):
     format = "hosts"
-    GOOD = re.compile(r"^(?:0\.0\.0\.0|127\.0\.0\.1)[ \t]+([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)[ \t]*(?:#.*)?$", re.M)
 
-    def fast_ok(self, block: str) -> bool:
-        return "localhost" not in block and "localdomain" not in block and not _NUMERIC_NAME.search(block)
+    def affixes(self, first: str) -> tuple[str, str] | None:
+        for prefix in ("0.0.0.0 ", "127.0.0.1 "):
+            if first.startswith(prefix) and "localhost" not in first:
+                return prefix, ""
+        return None
+
+    def _fast(self, block: str) -> list[str] | None:
+        return None if "localhost" in block or "localdomain" in block else super()._fast(block)
 
     def line(self, text: str, lineno: int, found: list[str]) -> None:
         tokens = text.split("#", 1)[0].split()
@@ -42,6 +46,3 @@ def is_address(token: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-_NUMERIC_NAME = re.compile(r"\.[0-9]+[ \t]*(?:#.*)?$", re.M)

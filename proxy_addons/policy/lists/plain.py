@@ -4,18 +4,15 @@ files, whose content the admin did not write; a local plain list is read strictl
 
 from __future__ import annotations
 
-import re
-
 from .base import BlockParser
 from .common import name
 
 
 class PlainParser(BlockParser):
     format = "plain"
-    GOOD = re.compile(r"^[ \t]*([a-z0-9_-]+(?:\.[a-z0-9_-]+)+)[ \t]*$", re.M)
 
-    def fast_ok(self, block: str) -> bool:
-        return not _NUMERIC_END.search(block)  # an IPv4 address is no name
+    def affixes(self, first: str) -> tuple[str, str] | None:
+        return "", ""
 
     def line(self, text: str, lineno: int, found: list[str]) -> None:
         token = text.split("#", 1)[0].strip()
@@ -25,6 +22,3 @@ class PlainParser(BlockParser):
             self.stats.skip(lineno, text)
         else:
             self.take(host, found)
-
-
-_NUMERIC_END = re.compile(r"\.[0-9]+[ \t]*$", re.M)
