@@ -103,7 +103,7 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     lines.append(f"who         {person}; groups: {', '.join(groups) if groups else 'none'}"
                  + (f" (primary {groups[0]})" if groups else ""))
     lines.append(f"request     {request.method} {url}  -> host {request.host}, path {request.path}")
-    lines.append(f"category    {decision.category or 'none'}")
+    lines.append(f"category    {decision.category or 'none'}{_category_lists(policy, decision.category)}")
     lines.append(f"at          {_moment(now, policy)} ({policy.timezone.key})")
     lines += _schedule_lines(policy, now)
     lines.append(_quota_line(decision, policy))
@@ -132,6 +132,14 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     if decision.rule is None:
         lines.append(f"  --  default: {policy.default}")
     return "\n".join(lines)
+
+
+def _category_lists(policy: Policy, name: str | None) -> str:
+    """' (lists: social.txt, https://...)': where a category's names come from, for a decision by one."""
+    category = policy.categories.get(name) if name else None
+    if category is None or not category.sources:
+        return ""
+    return f" (lists: {', '.join(s.where for s in category.sources)})"
 
 
 def _quota_line(decision: Decision, policy: Policy) -> str:
