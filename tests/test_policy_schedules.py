@@ -169,11 +169,15 @@ def test_next_change_is_exactly_the_first_minute_the_state_differs(day: dt.date,
     start = dt.datetime.combine(day, dt.time(12), AMS).astimezone(dt.UTC) + dt.timedelta(minutes=offset)
     active, change = s.state(start)
     assert active == s.active_local(start.astimezone(AMS))
-    expected = brute_force_change(s, start, 8 * 24 * 60)
+    horizon = 8 * 24 * 60
+    expected = brute_force_change(s, start, horizon)
     if change is None:
         assert expected is None
+    elif expected is None:
+        # a weekly window skipped for a holiday can next change beyond the brute force's horizon
+        assert change.astimezone(dt.UTC) > start + dt.timedelta(minutes=horizon)
     else:
-        assert expected is not None and change.astimezone(dt.UTC) == expected
+        assert change.astimezone(dt.UTC) == expected
         # the remembered answer is the same just before the change, and new right at it
         # (a second before in real time: arithmetic on an aware local time is wall-clock arithmetic, and one
         # second before 03:00 on the day clocks go forward is 02:59:59, an hour later than meant)
