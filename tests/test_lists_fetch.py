@@ -148,3 +148,31 @@ def test_check_reports_each_list_of_a_category(tmp_path: Path, server: ListServe
     assert (f"- {server.url()}: hosts, 100 entries, 1 line skipped, license CC-BY-SA-4.0, fetched every 6 hours"
             in out)
     assert "skipped line 101: 127.0.0.1 localhost" in out
+
+
+def test_the_background_refresh_fetches_due_lists_once_and_reports_each_category(tmp_path: Path,
+                                                                                   server: ListServer) -> None:
+    import asyncio
+
+    from proxy_addons.lists.refresh import ListRefresher
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(f"""\
+version: 1
+categories:
+  social: {{lists: [{{url: "{server.url()}", refresh: 1d}}]}}
+  games: {{lists: [{{url: "{server.url()}", refresh: 6h}}]}}
+rules: []
+""")
+    cache = tmp_path / "cache"
+    policy = load_policy(path, cache)
+    results: list[tuple[str, str]] = []
+    changes: list[int] = []
+    refresher = ListRefresher(cache, lambda: policy, lambda: changes.append(1), lambda c, r: results.append((c, r)))
+    outcomes = asyncio.run(refresher.refresh_due())
+    assert [o.result for o in outcomes] == ["updated"]  # one fetch for both categories
+    assert results == [("social", "updated"), ("games", "updated")]
+    assert changes == [1]
+    assert asyncio.run(refresher.refresh_due()) == []  # not due again for 6 hours
+    assert len(server.requests) == 1
+    assert load_policy(path, cache).categories["games"].domain_count == 100

@@ -84,7 +84,7 @@ def domain_file(report: Report, name: str, pos: Pos, reading: Reading | None = N
             if not chunk:
                 break
     if reading is not None:
-        yield reading.finish(state.lineno)
+        yield reading.finish()
     if state.failed > _MAX_FILE_ERRORS:
         report.error(pos, f"domain list {name!r}: {state.failed - _MAX_FILE_ERRORS} more bad lines not shown")
 
@@ -122,7 +122,6 @@ class Reading:
         self.carve_outs: list[str] = []
         self._parser: BlockParser | None = None
         self._chosen = False
-        self.read = False
 
     def parser_for(self, block: str, chunk: bytes) -> BlockParser | None:
         """The parser of this list (None: the strict plain reader, for a local list an admin wrote)."""
@@ -139,9 +138,8 @@ class Reading:
         """Work out the format from the list's first bytes (before any is parsed)."""
         self.format = detect(sample.decode("utf-8", "ignore"))
 
-    def finish(self, lines: int) -> list[str]:
+    def finish(self) -> list[str]:
         """The names a parser held back to the end (adblock exceptions come last); counts are final."""
-        self.read = True
         if self._parser is None:
             return []
         rest = self._parser.finish()

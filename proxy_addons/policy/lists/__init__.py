@@ -8,8 +8,8 @@ fetching remote lists is `proxy_addons.lists` (outside the pure core).
 
 from __future__ import annotations
 
-from .common import FORMATS, LineParser, ListSource, ListStats, cache_name, parse_refresh
+from .common import FORMATS, ListSource, ListStats, cache_name, parse_refresh
 from .detect import detect, parser_for
 
-__all__ = ["FORMATS", "LineParser", "ListSource", "ListStats", "cache_name", "detect", "parse_refresh",
+__all__ = ["FORMATS", "ListSource", "ListStats", "cache_name", "detect", "parse_refresh",
            "parser_for"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from ..hosts import BadHost, normalize_host
 
@@ -34,20 +33,6 @@ class ListStats:
         self.skipped += 1
         if len(self.samples) < _MAX_SAMPLES:
             self.samples.append((lineno, line[:120]))
-
-
-class LineParser(Protocol):
-    """A list format: `feed` takes whole lines (a block ending in a newline, or the last line) and
-    returns the names found; `carve_outs` are exceptions that cut names out of a broader entry."""
-
-    format: str
-    stats: ListStats
-
-    def feed(self, block: str, first_line: int) -> list[str]: ...
-
-    def finish(self) -> list[str]: ...
-
-    def carve_outs(self) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
