@@ -34,7 +34,10 @@ def source(src: ListSource, lang: str = "en") -> str:
                         ("unsupported", src.unsupported)):
             if n:
                 parts.append(_count(unit, n, lang))
-    parts.append(text(lang, "lists.license", license=src.license) if src.license else text(lang, "lists.no_license"))
+    if src.license:
+        parts.append(text(lang, "lists.license", license=src.license))
+    elif src.remote:  # a published list: its license says whether (and how) it may be used
+        parts.append(text(lang, "lists.no_license"))
     if src.remote:
         parts.append(text(lang, "lists.refresh", interval=interval(src.refresh, lang)))
     return ", ".join(parts)
