@@ -27,6 +27,8 @@ def source(src: ListSource, lang: str = "en") -> str:
     fmt = text(lang, "lists.detected", format=src.format) if src.detected else src.format
     parts = [fmt]
     if src.remote and not src.cached:
+        if src.detected:
+            parts = []  # nothing to detect the format from yet
         parts.append(text(lang, "lists.not_cached"))
     else:
         parts.append(_count("entries", src.entries, lang))
