@@ -126,12 +126,7 @@ class Metrics:
         self._intercepted = Counter(INTERCEPTED, "Client connections decrypted and decided per request.",
                                     registry=self._own)
         self._ledger_errors = Counter(LEDGER_ERRORS, "Usage-ledger operations that failed.", registry=self._own)
-        self._list_refreshes = Counter(LIST_REFRESHES, "Fetches of a category's remote lists, by result: updated, "
-                                       "unchanged (304 or same bytes), failed, rejected (implausible download; "
-                                       "the last copy stays).", ("category", "result"), registry=self._own)
-        self._list_info = Gauge(LIST_INFO, "The lists of a category in force (value 1): sha256 of their contents "
-                                "and the category's distinct domains. Not part of gonogo_policy_info's sha256.",
-                                ("category", "sha256", "entries"), registry=self._own)
+        self._list_refreshes, self._list_info = _list_collectors(self._own)
         self._exception_requests = Counter(EXCEPTION_REQUESTS, "Exception requests made, approved, denied and "
                                            "expired, by primary group of the person asking.", ("group", "result"),
                                            registry=self._own)
@@ -415,6 +410,17 @@ class Metrics:
 
 _OUTCOMES = {"allow": ("allow",), "block": ("block",), "warn": ("warn", "allow"), "timebox": ("allow", "block")}
 ZeroPlan = tuple[tuple[Counter, frozenset[str] | None, tuple[str, ...]], ...]
+
+
+def _list_collectors(registry: CollectorRegistry) -> tuple[Counter, Gauge]:
+    """The category-list metrics: refresh results, and which lists each category has in force."""
+    refreshes = Counter(LIST_REFRESHES, "Fetches of a category's remote lists, by result: updated, unchanged (304 "
+                        "or same bytes), failed, rejected (implausible download; the last copy stays).",
+                        ("category", "result"), registry=registry)
+    info = Gauge(LIST_INFO, "The lists of a category in force (value 1): sha256 of their contents and the "
+                 "category's distinct domains. Not part of gonogo_policy_info's sha256.",
+                 ("category", "sha256", "entries"), registry=registry)
+    return refreshes, info
 
 
 def _zero_plan(policy: Policy, requests: Counter, shadow: Counter, minutes: Counter, exhausted: Counter,
