@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import os
 import re
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from .filelimits import open_regular
 from .hosts import BadHost, normalize_host
 from .lists import ListStats, detect, parser_for
 from .lists.base import BlockParser
@@ -92,10 +91,7 @@ def domain_file(report: Report, name: str, pos: Pos, reading: Reading | None = N
 def _open(report: Report, name: str, pos: Pos, path: Path, reading: Reading | None) -> BinaryIO | None:
     """The list file, open at its start, with its format detected if it is to be; None when unreadable."""
     try:
-        handle = path.open("rb")
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            handle.close()  # a device or pipe (/dev/zero, a FIFO) might never end
-            raise OSError(0, "not a regular file")
+        handle = open_regular(path)  # a device or pipe (/dev/zero, a FIFO) might never end
         if reading is not None and reading.format is None:
             try:
                 reading.detect(handle.read(_SAMPLE))  # a regular file: it can be read again from the start

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..filelimits import open_regular
+
 UNSUPPORTED = ("urls", "expressions")
 
 
@@ -18,7 +20,7 @@ def unsupported_entries(directory: Path) -> int:
     count = 0
     for part in UNSUPPORTED:
         try:
-            with (directory / part).open("rb") as handle:
+            with open_regular(directory / part) as handle:  # a FIFO named `urls` must not stall a load
                 for line in handle:
                     stripped = line.strip()
                     if stripped and not stripped.startswith(b"#"):
