@@ -20,11 +20,13 @@ Stamp = tuple[tuple[str, int, int, int], ...]
 
 
 def stamp(policy_path: Path, policy: Policy | None, list_cache: Path | None = None) -> Stamp:
-    """(path, mtime, size, inode) of the policy and every list file it reads (a remote list's cached
-    copy too, so `gonogo lists update` and the background refresh apply at once); missing files count."""
+    """(path, mtime, size, inode) of the policy and every list and group file it reads (a remote list's
+    cached copy too, so `gonogo lists update` and the background refresh apply at once); missing files
+    count too."""
     paths = [policy_path]
     if policy is not None:
         paths.extend(list_files(policy_path, policy, list_cache))
+        paths.extend(policy_path.parent / g.file for g in policy.groups.values() if g.file)
     found = []
     for path in paths:
         try:
