@@ -136,7 +136,6 @@ class Metrics:
                                            registry=self._own)
         self._directory_refreshes = Counter(DIRECTORY_REFRESHES, "Reads of the directory groups' membership, by "
                                             "result (once a policy uses a directory).", ("result",), registry=self._own)
-
         # policy-derived label sets
         self._policy: Policy | None = None
         self._groups: frozenset[str] = frozenset()
