@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from . import settings
-from .check import load_or_report
+from .check import add_lists_cache, load_or_report
 
 
 def add_explain(subparsers: Any) -> None:
@@ -22,6 +22,7 @@ def add_explain(subparsers: Any) -> None:
                               description="Decide one request with the policy, exactly as the proxy would, "
                                           "and show every rule considered and why it did or did not match.")
     settings.add_policy(p, positional=True)
+    add_lists_cache(p)
     p.add_argument("--user", metavar="U", help="user name (leave out, or '', for a client known by address only)")
     p.add_argument("--ip", metavar="IP", help="client address (for groups by subnet); --user or --ip or both")
     p.add_argument("--url", required=True, metavar="URL", help="e.g. https://www.facebook.com/ or facebook.com")
@@ -61,7 +62,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return 2
     if args.user is None and args.ip is None:
         return _usage_error("who asks? give --user U, --ip IP or both (--user '' for an anonymous client)")
-    policy = load_or_report(path)
+    policy = load_or_report(path, args.lists_cache)
     if policy is None:
         return 1
     try:

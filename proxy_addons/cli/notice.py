@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from . import settings
-from .check import load_or_report
+from .check import add_lists_cache, load_or_report
 
 
 def add_notice(subparsers: Any) -> None:
@@ -16,6 +16,7 @@ def add_notice(subparsers: Any) -> None:
                                           "free, what is limited and how much, when, for whom, what is "
                                           "counted and what is never recorded.")
     settings.add_policy(p, positional=True)
+    add_lists_cache(p)
     p.add_argument("--lang", choices=("en", "nl"), default="en", help="language (default en)")
     p.add_argument("--format", choices=("md", "html"), default="md", help="Markdown or HTML (default md)")
     p.add_argument("--status-url", default="http://gonogo.status/", metavar="URL",
@@ -28,7 +29,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
     path = settings.need_policy(args, "notice")
     if path is None:
         return 2
-    policy = load_or_report(path)
+    policy = load_or_report(path, args.lists_cache)
     if policy is None:
         return 1
     from ..tools.notice import render_notice
