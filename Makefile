@@ -12,10 +12,10 @@ TEST313_STAMP := $(VENV313)/.installed-test
 # Where the proxy's CA lives: mitmproxy's default confdir, which is also `gonogo ca init`'s default. Both commands
 # of `make run` get it explicitly, so the CA that is created is the one the proxy signs with.
 CONFDIR ?= $(HOME)/.mitmproxy
-DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables
+DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables slapd ldap-utils
 BENCH_PACKAGES := hey squid nginx-light redis-server
 
-.PHONY: run test bench-decide bench-ledger bench-proxy bench-proxy-quick bench-memory
+.PHONY: run test bench-lists bench-decide bench-ledger bench-proxy bench-proxy-quick bench-memory
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -51,6 +51,9 @@ test: $(TEST_STAMP) $(TEST313_STAMP)
 
 bench-decide: $(TEST_STAMP)
 	$(PY) benchmarks/decide.py
+
+bench-lists: $(TEST_STAMP)
+	$(PY) benchmarks/lists.py
 
 bench-ledger: $(TEST_STAMP)
 	./.ci/debian-packages $(BENCH_PACKAGES)

@@ -18,6 +18,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import os
@@ -55,12 +56,18 @@ PASSTHROUGH = "gonogo_passthrough_connections_total"
 INTERCEPTED = "gonogo_intercepted_connections_total"
 LEDGER_ERRORS = "gonogo_ledger_errors_total"
 LEDGER_AVAILABLE = "gonogo_ledger_available"
+LIST_REFRESHES = "gonogo_list_refresh_total"
+LIST_INFO = "gonogo_list_info"
+LIST_NAMES = (LIST_REFRESHES, LIST_INFO)  # exported only when the policy has category lists
 EXCEPTION_REQUESTS = "gonogo_exception_requests_total"
+DIRECTORY_AVAILABLE = "gonogo_directory_available"
+DIRECTORY_REFRESHES = "gonogo_directory_refreshes_total"
 
 ALL_NAMES = (
     REQUESTS, SHADOW_DECISIONS, DECISION_SECONDS, ACTIVE_SECONDS, ACTIVE_USERS, USERS_TODAY, CATEGORY_USERS_TODAY,
     QUOTA_EXHAUSTED, WARN_CONTINUES, POLICY_INFO, POLICY_RELOADS, POLICY_LAST_RELOAD_OK, SCHEDULE_ACTIVE,
-    PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE, EXCEPTION_REQUESTS,
+    PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE, EXCEPTION_REQUESTS, DIRECTORY_AVAILABLE,
+    DIRECTORY_REFRESHES, *LIST_NAMES,
 )
 """Every metric this module exports (histograms add `_bucket`, `_sum` and `_count` series)."""
 
@@ -70,6 +77,8 @@ NONE = "none"  # no group / no category
 DEFAULT_RULE = "default"  # the policy's default decided
 DECISIONS = ("allow", "block", "warn")
 RELOAD_RESULTS = ("ok", "error")
+LIST_RESULTS = ("updated", "unchanged", "failed", "rejected")  # proxy_addons.lists.fetch.RESULTS
+DIRECTORY_RESULTS = ("ok", "error")
 PASSTHROUGH_REASONS = ("uncovered", "no-ca-mode")  # the addon's reasons, exported at 0 from the start
 EXCEPTION_RESULTS = ("requested", "approved", "denied", "expired")  # exception requests, by what happened
 
@@ -122,11 +131,12 @@ class Metrics:
         self._intercepted = Counter(INTERCEPTED, "Client connections decrypted and decided per request.",
                                     registry=self._own)
         self._ledger_errors = Counter(LEDGER_ERRORS, "Usage-ledger operations that failed.", registry=self._own)
+        self._list_refreshes, self._list_info = _list_collectors(self._own)
         self._exception_requests = Counter(EXCEPTION_REQUESTS, "Exception requests made, approved, denied and "
                                            "expired, by primary group of the person asking.", ("group", "result"),
                                            registry=self._own)
-        self._request_children: dict[tuple[str, str, str, str], Any] = {}  # bounded by the policy's labels
-
+        self._directory_refreshes = Counter(DIRECTORY_REFRESHES, "Reads of the directory groups' membership, by "
+                                            "result (once a policy uses a directory).", ("result",), registry=self._own)
         # policy-derived label sets
         self._policy: Policy | None = None
         self._groups: frozenset[str] = frozenset()
@@ -146,7 +156,14 @@ class Metrics:
         self._exhausted_seen: OrderedDict[tuple[bytes, str, str], None] = OrderedDict()
         self._reasons: set[str] = set(PASSTHROUGH_REASONS)
         self._ledger_ok: bool | None = None
+        self._directory_ok: bool | None = None
         self.registry.register(self)
+
+    @functools.cached_property
+    def _request_children(self) -> dict[tuple[str, str, str, str], Any]:
+        """Labelled request counters by label values (bounded by the policies' labels): `labels()` validates and
+        locks on every call, once per label set is enough."""
+        return {}
 
     # ---- the policy ----
     def policy_loaded(self, policy: Policy) -> None:
@@ -160,17 +177,30 @@ class Metrics:
             self._categories = frozenset(policy.categories)
             self._rules = frozenset(r.name for r in policy.rules)
             self._min_group_size = policy.privacy.min_group_size
-            self._revealed &= self._groups
-            for gone in set(self._seen) - self._groups:
+            self._revealed &= self._groups | {NONE}
+            for gone in set(self._seen) - self._groups - {NONE}:
                 del self._seen[gone]
             self._zero_plan = _zero_plan(policy, self._requests, self._shadow, self._seconds_active,
                                          self._exhausted, self._continues)
-            known = (OTHER, NONE, *self._revealed)
+            known = (OTHER, *self._revealed)
         for group in known:
             self._zero(group)
         self._info.clear()
         self._info.labels(str(policy.version), policy.sha256).set(1)
+        self._list_info.clear()
+        for category in policy.categories.values():
+            if category.sources:
+                self._list_info.labels(category.name, category.lists_sha256, str(category.domain_count)).set(1)
+            if any(s.remote for s in category.sources):
+                for result in LIST_RESULTS:
+                    self._list_refreshes.labels(category.name, result)
         self._reload_ok.set(1)
+
+    def list_refreshed(self, category: str, result: str) -> None:
+        """One fetch of a remote list of `category` (a policy category name) and its result."""
+        if result not in LIST_RESULTS:
+            raise ValueError(f"list refresh result must be one of {LIST_RESULTS}, not {result!r}")
+        self._list_refreshes.labels(self._category(category), result).inc()
 
     def reload(self, result: str) -> None:
         """A reload attempt: `ok` or `error`. Call `policy_loaded` as well after a successful one."""
@@ -186,14 +216,14 @@ class Metrics:
     # ---- labels ----
     def group_label(self, groups: tuple[str, ...], user_key: str) -> str:
         """The `group` label for a person: the primary group, `other` while fewer than `min_group_size`
-        people of it were seen, `none` without a group. `user_key` identifies the person (user name or
-        address); only its keyed pseudonym is kept, and only until the group is revealed."""
-        if not groups:
-            return NONE
-        primary = groups[0]
+        people of it were seen. People in no group (often unidentified clients, known by address only)
+        are the group `none`, folded into `other` the same way: one anonymous person must not be a series
+        of their own. `user_key` identifies the person (user name or address); only its keyed pseudonym is
+        kept, and only until the group is revealed."""
+        primary = groups[0] if groups else NONE
         if primary in self._revealed:
             return primary
-        if primary not in self._groups:
+        if primary not in self._groups and primary != NONE:
             return OTHER
         pseudonym = self._pseudonym(user_key)
         with self._lock:
@@ -240,7 +270,7 @@ class Metrics:
         verdict = decision.decision if decision.decision in DECISIONS else OTHER
         labels = (group, self._category(decision.category), self._rule(decision.rule), verdict)
         child = self._request_children.get(labels)
-        if child is None:  # labels() validates and locks on every call: once per label set is enough
+        if child is None:
             child = self._request_children[labels] = self._requests.labels(*labels)
         child.inc()
         for shadow in decision.shadow:
@@ -336,6 +366,15 @@ class Metrics:
         """Whether the usage ledger answers; exported only once the addon has said so."""
         self._ledger_ok = bool(available)
 
+    def directory_refresh(self, ok: bool) -> None:
+        """A refresh of the directory membership answered (`ok`) or failed; the directory is available while
+        the last one answered. Exported only once a policy uses a directory."""
+        if self._directory_ok is None:
+            for result in DIRECTORY_RESULTS:
+                self._directory_refreshes.labels(result)
+        self._directory_refreshes.labels("ok" if ok else "error").inc()
+        self._directory_ok = bool(ok)
+
     # ---- exposition ----
     def collect(self) -> Iterator[Metric]:
         """prometheus-client collector protocol: the static collectors without `_created`, plus the values
@@ -369,6 +408,7 @@ class Metrics:
                 by_category.add_metric((group, category), len(seen) if current else 0)
             policy = self._policy
             ledger_ok = self._ledger_ok
+            directory_ok = self._directory_ok
         yield from (active, users, by_category)
         if policy is not None:
             schedules = GaugeMetricFamily(SCHEDULE_ACTIVE, "1 while the policy's schedule is on (holidays "
@@ -380,6 +420,10 @@ class Metrics:
         if ledger_ok is not None:
             yield GaugeMetricFamily(LEDGER_AVAILABLE, "1 while the usage ledger answers, else 0.",
                                     value=1 if ledger_ok else 0)
+        if directory_ok is not None:
+            yield GaugeMetricFamily(DIRECTORY_AVAILABLE, "1 while the directory answered the last membership "
+                                    "refresh, else 0 (the last known membership stays in force).",
+                                    value=1 if directory_ok else 0)
 
     def _local_date(self, timestamp: float) -> dt.date:
         policy = self._policy
@@ -397,6 +441,17 @@ class Metrics:
 
 _OUTCOMES = {"allow": ("allow",), "block": ("block",), "warn": ("warn", "allow"), "timebox": ("allow", "block")}
 ZeroPlan = tuple[tuple[Counter, frozenset[str] | None, tuple[str, ...]], ...]
+
+
+def _list_collectors(registry: CollectorRegistry) -> tuple[Counter, Gauge]:
+    """The category-list metrics: refresh results, and which lists each category has in force."""
+    refreshes = Counter(LIST_REFRESHES, "Fetches of a category's remote lists, by result: updated, unchanged (304 "
+                        "or same bytes), failed, rejected (implausible download; the last copy stays).",
+                        ("category", "result"), registry=registry)
+    info = Gauge(LIST_INFO, "The lists of a category in force (value 1): sha256 of their contents and the "
+                 "category's distinct domains. Not part of gonogo_policy_info's sha256.",
+                 ("category", "sha256", "entries"), registry=registry)
+    return refreshes, info
 
 
 def _zero_plan(policy: Policy, requests: Counter, shadow: Counter, minutes: Counter, exhausted: Counter,

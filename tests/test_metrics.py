@@ -133,10 +133,18 @@ def test_group_stays_other_until_min_group_size_distinct_people_are_seen(metrics
     assert request(metrics, policy, "carol", "https://news.test/") == "staff"  # the third person of staff
     assert request(metrics, policy, "alice", "https://news.test/") == "staff"  # and from then on
     assert request(metrics, policy, "ivan", "https://news.test/") == "other"  # interns: still 2 people
-    assert metrics.group_label((), "ip:10.0.0.9") == m.NONE
     assert metrics.group_label(("no-such-group",), "user:x") == m.OTHER
     groups = {dict(k)["group"] for k in nonzero(metrics, m.REQUESTS)}
     assert groups == {"other", "staff"}
+
+
+def test_people_in_no_group_are_folded_like_any_small_group(metrics, policy):
+    """One unidentified client is not reported as `none` on its own: `none` is a group like the others."""
+    assert [request(metrics, policy, "", "https://news.test/") for _ in range(4)] == [m.OTHER] * 4
+    assert metrics.group_label((), "ip:10.0.0.10") == m.OTHER  # 2 of 3
+    assert metrics.group_label((), "ip:10.0.0.11") == m.NONE  # the third: min_group_size reached
+    assert request(metrics, policy, "dirk", "https://news.test/") == m.NONE  # in no group either
+    assert {dict(k)["group"] for k in nonzero(metrics, m.REQUESTS)} == {"other", "none"}
 
 
 def test_a_group_name_passed_directly_is_hidden_until_revealed(metrics, policy):
@@ -228,8 +236,8 @@ def test_rare_event_series_exist_at_zero_before_the_first_event(metrics, policy)
         "  - {name: news needs a reason"))
     metrics.policy_loaded(timebox)
     exhausted = samples(metrics, m.QUOTA_EXHAUSTED)
-    assert exhausted == {
-        **{labels(group=g, category="social", rule="social box"): 0 for g in ("other", "none")},
+    assert exhausted == {  # `none` is a group like any other: no series before enough people were seen
+        labels(group="other", category="social", rule="social box"): 0,
         labels(group="other", category="news", rule="intern box"): 0}
     continues = samples(metrics, m.WARN_CONTINUES)
     assert labels(group="other", category="news", rule="news needs a reason") in continues
@@ -300,6 +308,17 @@ def test_ledger_gauge_appears_once_the_addon_reports(metrics):
     assert samples(metrics, m.LEDGER_AVAILABLE) == {(): 1}
 
 
+def test_directory_metrics_appear_once_a_refresh_reports(metrics):
+    assert samples(metrics, m.DIRECTORY_AVAILABLE) == {}
+    assert samples(metrics, m.DIRECTORY_REFRESHES) == {}
+    metrics.directory_refresh(True)
+    metrics.directory_refresh(False)
+    assert samples(metrics, m.DIRECTORY_AVAILABLE) == {(): 0}
+    assert samples(metrics, m.DIRECTORY_REFRESHES) == {labels(result="ok"): 1, labels(result="error"): 1}
+    metrics.directory_refresh(True)
+    assert samples(metrics, m.DIRECTORY_AVAILABLE) == {(): 1}
+
+
 def test_schedules_report_whether_they_are_on(metrics, clock):
     assert samples(metrics, m.SCHEDULE_ACTIVE) == {labels(schedule="office"): 1}
     clock.now += 8 * 3600  # 18:00
@@ -312,9 +331,11 @@ def test_every_exported_name_is_declared_and_no_created_series(metrics, policy):
     metrics.quota_exhausted("none", "social", "interns no social")
     metrics.warn_continue("none", "news", "news needs a reason")
     metrics.ledger_available(True)
+    metrics.directory_refresh(True)
     names = {s.name for f in text_string_to_metric_families(exposition(metrics)) for s in f.samples}
     histogram = {m.DECISION_SECONDS + suffix for suffix in ("_bucket", "_sum", "_count")}
-    assert names == (set(m.ALL_NAMES) - {m.DECISION_SECONDS}) | histogram
+    # the list metrics need a policy with category lists (tests/test_lists_gateway.py)
+    assert names == (set(m.ALL_NAMES) - {m.DECISION_SECONDS} - set(m.LIST_NAMES)) | histogram
     assert not any(name.endswith("_created") for name in names)
 
 
@@ -325,6 +346,7 @@ def test_promtool_accepts_the_exposition(metrics, policy):
             request(metrics, policy, user, url)
     metrics.passthrough("uncovered")
     metrics.ledger_available(True)
+    metrics.directory_refresh(False)
     assert promtool_findings(exposition(metrics)) == []
 
 

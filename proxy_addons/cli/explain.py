@@ -13,16 +13,18 @@ import json
 import sys
 from typing import Any
 
-from .check import load_or_report
+from . import settings
+from .check import add_lists_cache, load_or_report
 
 
 def add_explain(subparsers: Any) -> None:
     p = subparsers.add_parser("explain", help="show how one request would be decided, rule by rule",
                               description="Decide one request with the policy, exactly as the proxy would, "
                                           "and show every rule considered and why it did or did not match.")
-    p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
-    p.add_argument("--user", required=True, metavar="U", help="user name ('' for an anonymous client)")
-    p.add_argument("--ip", metavar="IP", help="client address (for groups by subnet)")
+    settings.add_policy(p, positional=True)
+    add_lists_cache(p)
+    p.add_argument("--user", metavar="U", help="user name (leave out, or '', for a client known by address only)")
+    p.add_argument("--ip", metavar="IP", help="client address (for groups by subnet); --user or --ip or both")
     p.add_argument("--url", required=True, metavar="URL", help="e.g. https://www.facebook.com/ or facebook.com")
     p.add_argument("--method", default="GET", metavar="M", help="HTTP method (default GET)")
     p.add_argument("--at", metavar="ISO-8601",
@@ -30,10 +32,14 @@ def add_explain(subparsers: Any) -> None:
                         "policy's time zone (default: now)")
     p.add_argument("--used", type=_minutes, metavar="MINUTES",
                    help="minutes already used this period of the quota that applies")
+    p.add_argument("--lang", choices=("en", "nl"), default="en",
+                   help="language of the texts the person would read: the rule's title and message (default en)")
     p.add_argument("--exception", type=_minutes, metavar="MINUTES",
                    help="as if the person had an approved exception (gonogo requests) to the deciding rule, "
                         "ending MINUTES from the moment of the request")
     p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+    p.add_argument("--offline", action="store_true",
+                   help="do not ask the policy's directory for the user's groups (directory groups left out)")
     p.set_defaults(func=cmd_explain)
 
 
@@ -49,8 +55,14 @@ def _minutes(text: str) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from ..policy import BadHost, BudgetUsage, Request, Usage, Who, evaluate
+    from ..policy.names import normalize_user
 
-    policy = load_or_report(args.policy)
+    path = settings.need_policy(args, "explain")
+    if path is None:
+        return 2
+    if args.user is None and args.ip is None:
+        return _usage_error("who asks? give --user U, --ip IP or both (--user '' for an anonymous client)")
+    policy = load_or_report(path, args.lists_cache)
     if policy is None:
         return 1
     try:
@@ -68,7 +80,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
         now = parse_moment(args.at, policy.timezone)
     except ValueError as exc:
         return _usage_error(f"--at: {exc}")
-    who = Who(args.user or None, args.ip)
+    who = Who(normalize_user(args.user or "") or None, args.ip)
+    if who.user and policy.identity.directory is not None:
+        who = _with_directory(policy, who, args.offline)
     usage = Usage()
     note = None
     if args.used is not None:
@@ -95,8 +109,26 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return 0
     from ..policy.describe import explain_text
 
-    print(explain_text(policy, who, request, now, decision, trace, args.url))
+    print(explain_text(policy, who, request, now, decision, trace, args.url, args.lang))
     return 0
+
+
+def _with_directory(policy: Any, who: Any, offline: bool) -> Any:
+    """`who` with the directory groups the directory gives now (a note on stderr when it is not asked)."""
+    import dataclasses
+
+    from ..directory import DirectoryError
+    from ..directory.online import directory_groups
+    from ..policy.wording import text
+
+    if offline:
+        print(f"gonogo explain: {text('en', 'explain.directory_offline')}", file=sys.stderr)
+        return who
+    try:
+        return dataclasses.replace(who, groups_from_directory=directory_groups(policy, who.user))
+    except DirectoryError as exc:
+        print(f"gonogo explain: {text('en', 'explain.directory_failed', why=exc)}", file=sys.stderr)
+        return who
 
 
 def parse_moment(text: str | None, zone: dt.tzinfo) -> dt.datetime:

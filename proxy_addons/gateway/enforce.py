@@ -41,7 +41,7 @@ class Enforce:
         hosts = normalised([req.host, req.host_header])
         if not hosts:
             return
-        person = flow_person(policy, flow)
+        person = flow_person(policy, flow, self.state.directory)
         decision, host = await decider.decide(policy, person, hosts, req.method, req.path.split("?")[0])
         flow.metadata["gonogo"] = decision
         if decision.decision != "allow":
@@ -72,7 +72,8 @@ class Enforce:
         policy, decider = self.state.policy, self.state.decider
         assert policy is not None and decider is not None
         hosts = normalised([flow.request.host, flow.request.host_header])
-        again, _ = await decider.decide(policy, flow_person(policy, flow), hosts, "GET",
+        person = flow_person(policy, flow, self.state.directory)
+        again, _ = await decider.decide(policy, person, hosts, "GET",
                                         flow.request.path.split("?")[0])
         return again.decision == "allow"
 

@@ -77,26 +77,28 @@ class Responder:
             # the continue link is signed for this person and this moment: rendered for each request
             link = continuelink.make_path(self.key, person.key, decision.rule, req.path, time.time())
             return _html(403, warn_page(decision, host=host, lang=lang, now=now, continue_url=link,
-                                        status_url=f"http://{status_host}/"), self._refusal_headers(decision, lang))
+                                        status_url=f"http://{status_host}/", policy=policy),
+                         self._refusal_headers(decision, lang))
         if navigation and self.request_form is not None:
             form = self.request_form(policy, person, decision, lang, req.path)
             if form is not None:  # the form is this person's (and posts to this site's reserved path)
                 headers = {**self._refusal_headers(decision, lang), "Content-Security-Policy": _FORM_CSP}
                 return _html(403, block_page(decision, host=host, lang=lang, now=now,
-                                             status_url=f"http://{status_host}/", request_form=form), headers)
+                                             status_url=f"http://{status_host}/", request_form=form, policy=policy),
+                             headers)
         # everything else a refusal says follows from this key (see prebuilt.py)
-        key = (decision, host, lang, status_host, navigation, now.date())
-        return self._prebuilt.get(key, lambda: self._render_refusal(decision, host, lang, now, status_host,
+        key = (policy.sha256, decision, host, lang, status_host, navigation, now.date())
+        return self._prebuilt.get(key, lambda: self._render_refusal(policy, decision, host, lang, now, status_host,
                                                                     navigation))
 
-    def _render_refusal(self, decision: Decision, host: str, lang: str, now: dt.datetime, status_host: str,
-                        navigation: bool) -> tuple[int, dict[str, str], bytes]:
+    def _render_refusal(self, policy: Policy, decision: Decision, host: str, lang: str, now: dt.datetime,
+                        status_host: str, navigation: bool) -> tuple[int, dict[str, str], bytes]:
         status_url = f"http://{status_host}/"
         headers = self._refusal_headers(decision, lang)
         if navigation:  # a warning with a rule was answered with its warn page before
-            body = block_page(decision, host=host, lang=lang, now=now, status_url=status_url)
+            body = block_page(decision, host=host, lang=lang, now=now, status_url=status_url, policy=policy)
             return 403, {**PAGE_HEADERS, **_OURS, **headers}, body.encode("utf-8")
-        body = block_text(decision, host=host, lang=lang, now=now, status_url=status_url)
+        body = block_text(decision, host=host, lang=lang, now=now, status_url=status_url, policy=policy)
         return 403, {**TEXT_HEADERS, **_OURS, **headers}, body.encode("utf-8")
 
     @staticmethod
@@ -119,7 +121,7 @@ class Responder:
                               "Reload the page to get a new one.\n")
         until = time.time() + rule.continue_minutes * 60
         await self.ledger.set_continue(person.key, rule.name, until)
-        groups = policy.groups_of(person.user, person.ip)
+        groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
         label = self.metrics.group_label(groups, person.key)
         category = next((c for h in hosts if (c := policy.category_of(h))), None)
         self.metrics.warn_continue(label, category or "none", rule.name)
@@ -132,7 +134,7 @@ class Responder:
     async def status(self, policy: Policy, person: Who, req: http.Request) -> http.Response:
         lang = pick_language(req.headers.get("accept-language"))
         now = dt.datetime.now(policy.timezone)
-        groups = policy.groups_of(person.user, person.ip)
+        groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
         rows = []
         minute = int(now.timestamp() // 60)
         for name, (quota, rules) in budgets_for(policy, person).items():

@@ -6,12 +6,14 @@ Written from the compiled Policy (not the YAML), so the words describe what the 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from collections.abc import Sequence
 
 from .engine import Decision, Request, Step, Who
-from .model import Policy, Rule
+from .model import Group, Policy, Rule
+from .names import normalize_user
 from .schedules import Schedule
-from .wording import phrases, text
+from .wording import lists, local, phrases, text
 
 _LABEL = 11  # width of the summary's left column
 
@@ -41,23 +43,25 @@ def summarise(policy: Policy) -> str:
     row("zone", [str(policy.timezone.key)])
     days_off = phrases.holidays(policy.holidays)
     row("holidays", [days_off] if days_off else [])
-    row("schedules", [f"{name}: {describe_schedule(s)}" for name, s in policy.schedules.items()])
+    org = policy.organisation
+    if org.name or org.contact:
+        row("notice", ["; ".join(f"{what} “{value}”" for what, value in (("organisation", org.name),
+                                                                        ("contact", org.contact)) if value)])
+    row("schedules", [f"{name}{phrases.shown_as(s)}: {describe_schedule(s)}" for name, s in policy.schedules.items()])
     row("categories", [
-        f"{c.name}: {phrases.amount(c.domain_count, 'domains')}"
+        f"{c.name}{phrases.shown_as(c)}: {phrases.amount(c.domain_count, 'domains')}"
         + (f" (incl. {', '.join(c.files)})" if c.files else "")
+        + "".join(f"\n{'':<{_LABEL}}   - {s.where}: {lists.source(s)}"
+                  + "".join(f"\n{'':<{_LABEL}}       {lists.skipped(line, text)}" for line, text in s.samples[:3])
+                  for s in c.sources)
         for c in policy.categories.values()
     ])
-    row("groups", [
-        f"{g.name}: " + ", ".join(part for part in (
-            phrases.amount(len(g.users), "users") if g.users else "",
-            phrases.amount(len(g.subnets), "subnets") if g.subnets else "",
-        ) if part) if g.users or g.subnets else f"{g.name}: nobody"
-        for g in policy.groups.values()
-    ])
+    row("groups", [f"{g.name}{phrases.shown_as(g)}: {_group_parts(g)}" for g in policy.groups.values()])
     lines.append("rules       in order; the first that matches decides")
     width = len(str(len(policy.rules)))
     for rule in policy.rules:
-        lines.append(f"  {rule.index + 1:>{width}}. {rule.name}: {describe_rule(policy, rule)}  (line {rule.line})")
+        lines.append(f"  {rule.index + 1:>{width}}. {rule.name}{phrases.shown_as(rule)}: {describe_rule(policy, rule)}"
+                     f"  (line {rule.line})")
     if not policy.rules:
         lines.append("  (none)")
     row("budgets", [f"{name}: {phrases.amount(q.minutes, 'minutes')} per {phrases.per(q.per)}"
@@ -65,10 +69,17 @@ def summarise(policy: Policy) -> str:
     row("default", [policy.default])
     p = policy.privacy
     audit = "off" if p.audit_log == "off" else f"{p.audit_log}, kept {phrases.amount(p.retention_days, 'days')}"
-    row("privacy", [f"metrics report groups under {p.min_group_size} people as 'other'; audit log {audit}"])
+    row("privacy", [f"metrics report groups under {phrases.amount(p.min_group_size, 'people')} as 'other'; "
+                    f"audit log {audit}"])
     if policy.identity.trusted_header:
         row("identity", [f"user name from header {policy.identity.trusted_header} of "
                          + ", ".join(str(n) for n in policy.identity.trusted_proxies)])
+    directory = policy.identity.directory
+    if directory is not None:
+        row("directory", [text("en", "summary.directory", url=directory.url, base=directory.base_dn,
+                               filter=directory.user_filter, membership=directory.membership,
+                               refresh=phrases.duration(directory.refresh),
+                               timeout=phrases.duration(directory.timeout))])
     if policy.notify.webhook:
         from urllib.parse import urlsplit
 
@@ -80,33 +91,82 @@ def summarise(policy: Policy) -> str:
     return "\n".join(lines)
 
 
+def _group_parts(g: Group) -> str:
+    """'3 users, 1 subnet, group file groups/sales.txt, directory group cn=Sales,...' or 'nobody'."""
+    inline = len(g.users - g.file_users) if g.file else len(g.users)
+    parts = [
+        phrases.amount(inline, "users") if inline else "",
+        phrases.amount(len(g.subnets), "subnets") if g.subnets else "",
+        text("en", "summary.group.file", file=g.file) + f" ({phrases.amount(len(g.file_users), 'users')})"
+        if g.file else "",
+        text("en", "summary.group.directory", dn=g.directory) if g.directory else "",
+    ]
+    return ", ".join(p for p in parts if p) or "nobody"
+
+
+def group_sources(policy: Policy, who: Who, lang: str = "en") -> list[str]:
+    """Each group of `who` with where the membership comes from: 'sales: listed in groups/sales.txt'."""
+    user = normalize_user(who.user) if who.user else None
+    found = []
+    for name in policy.groups_of(who.user, who.ip, who.groups_from_directory):
+        group = policy.groups[name]
+        why = []
+        if user is not None and user in group.users - group.file_users:
+            why.append(text(lang, "group.source.users"))
+        if user is not None and user in group.file_users:
+            why.append(text(lang, "group.source.file", file=group.file))
+        subnet = _subnet_of(group, who.ip) if who.ip and group.subnets else None
+        if subnet is not None:
+            why.append(text(lang, "group.source.subnet", subnet=subnet))
+        if name in who.groups_from_directory:
+            why.append(text(lang, "group.source.directory", dn=group.directory))
+        found.append(f"{name}: {', '.join(why)}" if why else name)
+    return found
+
+
+def _subnet_of(group: Group, ip: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(ip.split("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return next((str(n) for n in group.subnets if address in n), None)
+
+
 def _moment(when: dt.datetime, policy: Policy) -> str:
     return phrases.timestamp(when, policy.timezone)
 
 
 def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, decision: Decision,
-                 trace: list[Step], url: str) -> str:
-    """What `gonogo explain` prints: the decision, the facts it rests on and every rule in order."""
-    groups = policy.groups_of(who.user, who.ip)
+                 trace: list[Step], url: str, lang: str = "en") -> str:
+    """What `gonogo explain` prints: the decision, the facts it rests on and every rule in order; the texts
+    a person would read (the rule's title and message) in `lang`."""
+    groups = policy.groups_of(who.user, who.ip, who.groups_from_directory)
     verdict = decision.decision.upper()
     if decision.rule is None:
         by = "the policy's default"
     else:
         rule = policy.rule(decision.rule)
         by = f"rule '{decision.rule}'" + (f" (line {rule.line})" if rule else "")
+        shown = phrases.rule_title(policy, decision.rule, lang)
+        by += f", shown as “{shown}”" if shown != decision.rule else ""
     lines = [
         f"decision    {verdict}  (action {decision.action}, by {by})",
         f"reason      {decision.reason}",
     ]
-    if decision.message:
-        lines.append(f"message     {decision.message}")
+    message = local(decision.message, lang)
+    if message:
+        lines.append(f"message     {message}")
     person = who.user or "(anonymous)"
     if who.ip:
         person += f" from {who.ip}"
     lines.append(f"who         {person}; groups: {', '.join(groups) if groups else 'none'}"
                  + (f" (primary {groups[0]})" if groups else ""))
+    if groups:
+        lines.append(f"membership  {'; '.join(group_sources(policy, who))}")
     lines.append(f"request     {request.method} {url}  -> host {request.host}, path {request.path}")
-    lines.append(f"category    {decision.category or 'none'}")
+    lines.append(f"category    {decision.category or 'none'}{_category_lists(policy, decision.category)}")
     lines.append(f"at          {_moment(now, policy)} ({policy.timezone.key})")
     lines += _schedule_lines(policy, now)
     lines.append(_quota_line(decision, policy))
@@ -136,6 +196,14 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     if decision.rule is None:
         lines.append(f"  --  default: {policy.default}")
     return "\n".join(lines)
+
+
+def _category_lists(policy: Policy, name: str | None) -> str:
+    """' (lists: social.txt, https://...)': where a category's names come from, for a decision by one."""
+    category = policy.categories.get(name) if name else None
+    if category is None or not category.sources:
+        return ""
+    return f" (lists: {', '.join(s.where for s in category.sources)})"
 
 
 def _exception_lines(policy: Policy, decision: Decision, now: dt.datetime) -> list[str]:

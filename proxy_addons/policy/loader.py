@@ -26,19 +26,21 @@ from .yamlsource import LocDict, LocList
 __all__ = ["load_policy", "load_text", "schema"]
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Load and compile a policy file; raises PolicyError (never anything else) when it is not valid."""
+def load_policy(path: str | Path, list_cache: Path | None = None) -> Policy:
+    """Load and compile a policy file; raises PolicyError (never anything else) when it is not valid.
+    Remote lists are read from their copies in `list_cache` (default var/lists), never fetched."""
     path = Path(path)
     try:
         raw = read_bounded(path)
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError([Problem(str(path), 1, 1, f"cannot read the policy: {oserror(exc)}")]) from None
-    return load_text(text, str(path), base_dir=path.parent)
+    return load_text(text, str(path), base_dir=path.parent, list_cache=list_cache)
 
 
-def load_text(text: str, filename: str = "<policy>", base_dir: Path | None = None) -> Policy:
-    report = Report(filename, base_dir or Path.cwd(), text)
+def load_text(text: str, filename: str = "<policy>", base_dir: Path | None = None,
+              list_cache: Path | None = None) -> Policy:
+    report = Report(filename, base_dir or Path.cwd(), text, list_cache)
     try:
         doc = _parse(filename, text)
         check_schema(report, doc)
@@ -74,15 +76,16 @@ def _compile(report: Report, doc: LocDict) -> Policy:
     schedules = sections.schedules(report, doc.get("schedules") or LocDict(), tz, holidays)
     index = DomainIndex()
     categories = sections.categories(report, doc.get("categories") or LocDict(), index)
-    groups = sections.groups(report, doc.get("groups") or LocDict())
     identity = sections.identity(report, doc.get("identity") or LocDict())
+    groups = sections.groups(report, doc.get("groups") or LocDict(), identity)
     rules, budgets = compile_rules(report, doc.get("rules") or LocList(), schedules, categories, groups, index)
     privacy = sections.privacy(doc.get("privacy") or LocDict())
+    organisation = sections.organisation(report, doc.get("organisation") or LocDict())
     check_reachability(report, rules, index)
     return Policy(
         source=report.filename, sha256=report.digest.hexdigest(), version=1, timezone=tz, holidays=holidays,
         schedules=schedules, categories=categories, groups=groups, rules=tuple(rules),
         default=doc.get("default", "allow"), privacy=privacy, identity=identity, index=index,
-        budgets=budgets, warnings=report.sorted_warnings(),
+        budgets=budgets, warnings=report.sorted_warnings(), organisation=organisation,
         notify=sections.notify(report, doc.get("notify") or LocDict()),
     )

@@ -3,6 +3,7 @@ worked out from it and remembered lives beside it, in lookups.Lookups."""
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -10,8 +11,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from .directory import Directory
 from .errors import Problem
 from .hosts import DomainIndex
+from .lists import ListSource
 from .lookups import CACHE_SIZE, HostInfo, Lookups
 from .schedules import Holidays, Schedule
 
@@ -56,9 +59,10 @@ class Rule:
     when: tuple[Schedule, ...] = ()
     quota: Quota | None = None
     continue_minutes: int = 15
-    message: str | None = None
+    message: str | None = None  # texts a person reads are wording.Localized: a str with a version per language
     description: str | None = None
     shadow: bool = False
+    title: str | None = None  # display name; None: the name
     exceptions: ExceptionPolicy | None = None  # None: no request form on its pages
 
     @property
@@ -74,6 +78,10 @@ class Group:
     users: frozenset[str] = frozenset()
     subnets: tuple[IPNetwork, ...] = ()
     description: str | None = None
+    directory: str | None = None  # distinguished name of a directory group whose members belong
+    file: str | None = None  # group file (one user per line), relative to the policy file
+    file_users: frozenset[str] = frozenset()  # the names read from `file` (in `users` too)
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +90,20 @@ class Category:
     domain_count: int
     files: tuple[str, ...] = ()
     description: str | None = None
+    sources: tuple[ListSource, ...] = ()  # every list file, directory and remote list, in policy order
+    title: str | None = None
 
     @property
     def tag(self) -> str:
         return f"c:{self.name}"
+
+    @property
+    def lists_sha256(self) -> str:
+        """One sha256 for the contents of all the category's lists (local and remote), as
+        `gonogo_list_info` reports it: it changes when any of them does; "" without lists."""
+        if not self.sources:
+            return ""
+        return hashlib.sha256("\n".join(f"{s.where} {s.sha256}" for s in self.sources).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +114,18 @@ class Privacy:
 
 
 @dataclass(frozen=True, slots=True)
+class Organisation:
+    """Who the policy is of, for the employee notice: the organisation's name and whom to ask."""
+
+    name: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Identity:
     trusted_header: str | None = None
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    directory: Directory | None = None  # LDAP / Active Directory for `directory:` groups
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -121,6 +148,7 @@ class Policy:
     index: DomainIndex
     budgets: Mapping[str, Quota]
     warnings: tuple[Problem, ...] = ()
+    organisation: Organisation = Organisation()
     notify: Notify = field(default_factory=Notify)
     lookups: Lookups = field(init=False, repr=False)
 
@@ -132,9 +160,11 @@ class Policy:
         object.__setattr__(self, "lookups", Lookups(self.groups, self.categories, self.rules, self.index,
                                                     self.timezone))
 
-    def groups_of(self, user: str | None, ip: str | None = None) -> tuple[str, ...]:
-        """Groups of a person in file order (the first is the primary group)."""
-        return self.lookups.groups_of(user, ip)
+    def groups_of(self, user: str | None, ip: str | None = None,
+                  directory: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """Groups of a person in file order (the first is the primary group). `directory`: the groups the
+        company directory says the person is in (names of this policy's `directory:` groups)."""
+        return self.lookups.groups_of(user, ip, directory)
 
     def host_info(self, host: str) -> HostInfo:
         """Everything about a (normalised) host that does not depend on who asks or when."""
@@ -159,5 +189,5 @@ class Policy:
         return next((r for r in self.rules if r.name == name), None)
 
 
-__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "ExceptionPolicy", "Group", "HostInfo", "Identity", "Notify", "Policy",
-           "Privacy", "Quota", "Rule"]
+__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "ExceptionPolicy", "Group", "HostInfo", "Identity", "Notify",
+           "Organisation", "Policy", "Privacy", "Quota", "Rule"]
