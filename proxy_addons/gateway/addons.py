@@ -13,9 +13,14 @@ from .resolve import Resolve
 from .source import PolicySource
 from .state import GatewayState
 from .store import Store
+from .tunnels import Tunnels
+from .upstream import Upstream
 
 
 def make_addons(state: GatewayState | None = None) -> list[object]:
     """Every gateway addon, sharing `state` (a new one if not given; pass your own to read `state.fatal`)."""
     state = state if state is not None else GatewayState()
-    return [Store(state), PolicySource(state), Resolve(), Passthrough(state), OwnPages(state), Enforce(state)]
+    # Upstream after Resolve (it checks the address Resolve maps to) and before Passthrough (a refused CONNECT
+    # is not charged); Tunnels fixes who owns a tunnel before Passthrough decides it
+    return [Store(state), PolicySource(state), Resolve(), Upstream(state), Tunnels(state), Passthrough(state),
+            OwnPages(state), Enforce(state)]

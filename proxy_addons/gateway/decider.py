@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..metrics import Metrics
 from ..policy import NO_USAGE, BudgetUsage, Decision, Policy, QuotaState, Request, Usage, Who, evaluate
@@ -56,21 +56,26 @@ class Decider:
         return evaluate(policy, person, Request(host), now)
 
     async def decide(self, policy: Policy, person: Who, hosts: list[str], method: str,
-                     path: str) -> tuple[Decision, str]:
+                     path: str, variants: Sequence[tuple[str, str]] = ()) -> tuple[Decision, str]:
+        """`variants`: further (method, path) readings of the same request (method overrides, paths as
+        some origins decode them); like the host names, the strictest reading decides."""
         started = time.perf_counter()
         now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
         who = person
         groups = policy.groups_of(person.user, person.ip)
-        decision = self._counted_minute(policy, person, who, groups, hosts, method, path, now)
+        decision = None if variants else self._counted_minute(policy, person, who, groups, hosts, method, path, now)
         if decision is not None:
             return self._settle(policy, person, groups, decision, hosts[0], started, now)
-        decision, host = None, hosts[0]
+        request = Request(hosts[0], method, path)
+        readings = [(method, path), *variants]
         for candidate in hosts:
-            found = evaluate(policy, who, Request(candidate, method, path), now, NO_USAGE, groups=groups)
-            if decision is None or severity(found) > severity(decision):
-                decision, host = found, candidate
+            for how, where in readings:
+                read = Request(candidate, how, where)
+                found = evaluate(policy, who, read, now, NO_USAGE, groups=groups)
+                if decision is None or severity(found) > severity(decision):
+                    decision, request = found, read
         assert decision is not None
-        request = Request(host, method, path)
+        host = request.host
         if decision.decision == "warn" and decision.rule is not None:
             continued = await self._continues(person, now)
             if decision.rule in continued:
