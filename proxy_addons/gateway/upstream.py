@@ -24,7 +24,7 @@ from mitmproxy.proxy import server_hooks
 from ..policy import BadHost, normalize_host
 from ..policy.hosts import suffixes
 from .destinations import CONNECT_PORTS_DEFAULT, Address, Destinations, parse_address, parse_networks, parse_ports
-from .own_pages import addressed_to_proxy
+from .own_pages import PAC_PATHS, addressed_to_proxy
 from .refusal import refusal
 from .resolve import parse_resolve
 from .state import GatewayState
@@ -135,8 +135,10 @@ class Upstream:
     async def request(self, flow: http.HTTPFlow) -> None:
         """Plain requests only: inside a tunnel the CONNECT was checked, and `server_connect` checks again."""
         req = flow.request
-        if flow.response is not None or flow.client_conn.tls_established or addressed_to_proxy(flow):
+        if flow.response is not None or flow.client_conn.tls_established:
             return
+        if addressed_to_proxy(flow) and req.path.split("?")[0] in PAC_PATHS:
+            return  # the PAC file: answered by OwnPages
         if normalize_or_none(req.host) == self.state.status_host:
             return  # answered by OwnPages, never forwarded
         try:
