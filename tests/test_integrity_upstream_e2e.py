@@ -64,7 +64,7 @@ def test_loopback_and_link_local_are_refused_by_default(tmp_path: Path, policy: 
                 answer = c.get(url)
                 assert answer.status_code == 403, url
                 assert answer.headers["x-gonogo-refused"] == "network"
-                assert "loopback" in answer.text and "\n" == answer.text[-1]
+                assert "loopback" in answer.text and answer.text[-1] == "\n"
             dutch = c.get(f"http://127.0.0.1:{origin.http_port}/", headers={"accept-language": "nl"})
             assert dutch.status_code == 403 and "maakt geen verbinding" in dutch.text
         assert listener.accepted == 0

@@ -52,13 +52,13 @@ def connect(proxy_port: int, target: str, headers: str = "") -> tuple[int, bytes
     return status, response, sock
 
 
-def tls(sock: socket.socket, sni: str | None, ca: Path | None = None, alpn: list[str] | None = None) -> ssl.SSLSocket:
-    """TLS over `sock` with `sni` (None: no SNI), trusting `ca` (None: trusting anything)."""
+def tls(sock: socket.socket, sni: str | None, *cas: Path, alpn: list[str] | None = None) -> ssl.SSLSocket:
+    """TLS over `sock` with `sni` (None: no SNI), trusting `cas` (none given: trusting anything)."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
-    if ca is None:
+    if not cas:
         ctx.verify_mode = ssl.CERT_NONE
-    else:
+    for ca in cas:
         ctx.load_verify_locations(cafile=str(ca))
     if alpn:
         ctx.set_alpn_protocols(alpn)

@@ -1,0 +1,114 @@
+"""The pure parts of the integrity rules: path and method normalisation (policy/requestline.py), the upstream
+rules (gateway/destinations.py) and the names a request gives (gateway/names.py, incl. HTTP/2 :authority)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from mitmproxy.test import tflow
+
+from proxy_addons.gateway.destinations import Destinations, parse_address, parse_networks, parse_ports
+from proxy_addons.gateway.names import BadRequest, request_names, request_readings
+from proxy_addons.gateway.upstream import ledger_addresses
+from proxy_addons.policy import Request
+from proxy_addons.policy.requestline import normalize_path, path_variants, request_methods
+
+
+@pytest.mark.parametrize(("raw", "normal"), [
+    ("/", "/"), ("", "/"), ("/direct/inbox", "/direct/inbox"), ("/%64irect/inbox", "/direct/inbox"),
+    ("//direct/inbox", "/direct/inbox"), ("/./direct/inbox", "/direct/inbox"), ("/x/../direct/inbox", "/direct/inbox"),
+    ("/%2e/direct/%2E%2e/direct/inbox", "/direct/inbox"), ("/a/b/..", "/a/"), ("/a/.", "/a/"), ("/..", "/"),
+    ("/../../etc", "/etc"), ("/a//", "/a/"), ("/a%2fb", "/a%2Fb"), ("/caf%c3%a9", "/caf%C3%A9"), ("/%7Euser", "/~user"),
+    ("/direct/inbox?x=/../y", "/direct/inbox"), ("/a#frag", "/a"), ("*", "/*"), ("/100%", "/100%"),
+    ("/A/B", "/A/B"),  # case is the origin's business
+])
+def test_normalize_path(raw: str, normal: str) -> None:
+    assert normalize_path(raw) == normal
+    assert normalize_path(normal) == normal  # idempotent
+
+
+def test_path_variants_add_the_fully_decoded_path() -> None:
+    assert path_variants("/direct%2finbox") == ("/direct%2Finbox", "/direct/inbox")
+    assert path_variants("/a%2F..%2Fdirect/inbox") == ("/a%2F..%2Fdirect/inbox", "/direct/inbox")
+    assert path_variants("/plain") == ("/plain",)
+
+
+def test_request_methods_take_every_override() -> None:
+    assert request_methods("get") == ("GET",)
+    assert request_methods("GET", ["post"]) == ("GET", "POST")
+    assert request_methods("GET", ["GET, delete", "PUT"]) == ("GET", "DELETE", "PUT")
+    assert request_methods("GET", [], "a=1&_method=patch&_method=PUT") == ("GET", "PATCH", "PUT")
+    assert request_methods("GET", ["no way", "", "P<O>ST"]) == ("GET",)  # not method tokens: ignored
+
+
+def test_explain_reads_the_url_as_the_proxy_does() -> None:
+    assert Request.from_url("https://facebook.test/%64irect//x/../inbox?q=1").path == "/direct/inbox"
+
+
+def test_destinations_refuse_the_gateway_itself() -> None:
+    rules = Destinations(own_ports=frozenset({8080, 9464}),
+                         services=frozenset({(ipaddress.ip_address("10.0.0.9"), 6379)}))
+    addr = ipaddress.ip_address
+    for refused in ("127.0.0.1", "127.9.9.9", "::1", "0.0.0.0", "169.254.169.254", "fe80::1"):
+        assert rules.refusal(addr(refused), 443) == "network", refused
+    assert rules.refusal(addr("10.0.0.9"), 6379) == "own_service"
+    assert rules.refusal(addr("10.0.0.9"), 443) is None  # intranet stays reachable
+    assert rules.refusal(addr("192.168.1.1"), 80) is None
+    rules.allowed = parse_networks(["127.0.0.0/8", "10.0.0.0/8"], "test")
+    assert rules.refusal(addr("127.0.0.1"), 5000) is None
+    assert rules.refusal(addr("127.0.0.1"), 8080) == "own_service"  # the proxy itself, even when admitted
+    assert rules.refusal(addr("127.0.0.1"), 9464) == "own_service"
+    assert rules.refusal(addr("10.0.0.9"), 6379) == "own_service"  # the ledger, even when admitted
+
+
+def test_connect_ports() -> None:
+    addr = ipaddress.ip_address
+    rules = Destinations(connect_ports=parse_ports(["443", "8000-8002"], "test"))
+    assert rules.connect_refusal([addr("10.1.1.1")], 443) is None
+    assert rules.connect_refusal([addr("10.1.1.1")], 8001) is None
+    assert rules.connect_refusal([addr("10.1.1.1")], 22) == "port"
+    assert rules.connect_refusal([], 22) == "port"  # unresolvable: the port still decides
+    assert rules.ports_text() == "443, 8000-8002"
+    rules.allowed = parse_networks(["127.0.0.0/8"], "test")
+    assert rules.connect_refusal([addr("127.0.0.1")], 22) is None  # admitted on purpose: any port
+
+
+def test_parsing() -> None:
+    assert parse_address("[::ffff:127.0.0.1]") == ipaddress.ip_address("127.0.0.1")
+    assert parse_address("fe80::1%eth0") == ipaddress.ip_address("fe80::1")
+    assert parse_address("video.test") is None
+    with pytest.raises(ValueError, match="gonogo_allow_upstream: 'nope' is not a network"):
+        parse_networks(["nope"], "gonogo_allow_upstream")
+    for bad in ("0", "70000", "x", "9-1"):
+        with pytest.raises(ValueError):
+            parse_ports([bad], "gonogo_connect_ports")
+    assert ledger_addresses("redis://127.0.0.1:7000/0") == [(ipaddress.ip_address("127.0.0.1"), 7000)]
+    assert ledger_addresses("sqlite:var/gonogo.db") == []
+
+
+def test_request_names_take_every_name_and_refuse_unreadable_ones() -> None:
+    flow = tflow.tflow()
+    flow.request.host = "bank.test"
+    flow.request.headers["host"] = "bank.test"
+    flow.client_conn.sni = "video.test"
+    assert request_names(flow) == ["bank.test", "video.test"]
+    flow.request.http_version = "HTTP/2.0"
+    flow.request.authority = "tiktok.test:443"
+    assert request_names(flow) == ["bank.test", "tiktok.test", "video.test"]
+    flow.request.headers.add("host", "news.test")
+    with pytest.raises(BadRequest, match="two_hosts"):
+        request_names(flow)
+    flow.request.headers["host"] = "bank.test:abc"
+    with pytest.raises(BadRequest, match="bad_host"):
+        request_names(flow)
+
+
+def test_request_readings() -> None:
+    flow = tflow.tflow()
+    flow.request.method = "GET"
+    flow.request.path = "/%64irect/x?_method=delete"
+    flow.request.headers["x-http-method-override"] = "POST"
+    method, path, variants = request_readings(flow)
+    assert (method, path) == ("GET", "/direct/x")
+    assert set(variants) == {("POST", "/direct/x"), ("DELETE", "/direct/x")}
