@@ -81,8 +81,9 @@ class Upstream:
         server = ctx.master.addons.get("proxyserver")
         if server is not None:
             ports.update(addr[1] for addr in server.listen_addrs())
-        with contextlib.suppress(AttributeError):
-            ports.add(int(ctx.options.listen_port))
+        listen_port = getattr(ctx.options, "listen_port", None)
+        if isinstance(listen_port, int):
+            ports.add(listen_port)
         metrics = getattr(ctx.master.addons.get("store"), "server", None)
         if metrics is not None:
             ports.add(metrics.port)
