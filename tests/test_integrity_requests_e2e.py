@@ -168,3 +168,13 @@ def test_method_overrides_are_decided_too(gonogo: Gonogo, origin: Origin) -> Non
     assert get(tunnel(gonogo, f"facebook.test:{p}", "facebook.test"), "/feed-ok", "facebook.test", fine) == 200
     assert not [s for s in origin.seen if s.path.startswith("/feed-") and s.path != "/feed-ok"]
     assert not reached(origin, "/form-403") and reached(origin, "/form-200")
+
+
+def test_host_spellings_still_meet_their_rule(gonogo: Gonogo, origin: Origin) -> None:
+    """Attacks that held before stay held: case, a trailing dot, a port in Host, all in one request."""
+    p, hp = origin.https_port, origin.http_port
+    assert get(tunnel(gonogo, f"VIDEO.Test.:{p}", "Video.TEST."), "/spelling", "video.test.:443") == 403
+    status, _ = plain(gonogo, f"GET http://Video.TEST.:{hp}/spelling HTTP/1.1\r\nHost: VIDEO.test:{hp}\r\n"
+                              "Connection: close\r\n\r\n")
+    assert status == 403
+    assert not reached(origin, "/spelling")

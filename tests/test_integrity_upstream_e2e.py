@@ -54,6 +54,7 @@ def test_loopback_and_link_local_are_refused_by_default(tmp_path: Path, policy: 
         for target in (f"127.0.0.1:{listener.port}", f"127.0.0.2:{listener.port}", f"localhost:{listener.port}",
                        f"[::1]:{listener.port}", f"0.0.0.0:{listener.port}", f"[::ffff:127.0.0.1]:{listener.port}",
                        f"bank.test:{listener.port}",  # a name the proxy resolves (--resolve) to loopback
+                       f"127.1:{listener.port}", f"2130706433:{listener.port}", f"0x7f000001:{listener.port}",
                        "169.254.169.254:80", "169.254.169.254:443", "[fe80::1]:443"):
             head = refused_connect(gonogo, target)
             assert b"does not connect to" in head or b"gateway" in head

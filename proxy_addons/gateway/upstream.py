@@ -171,10 +171,12 @@ class Upstream:
         except Exception:
             log.exception(f"gonogo: could not check the upstream {host}:{port}; refusing it")
             found, why = [], "network"
+        if why is None and not found:
+            why = "unresolved"  # dialling the name would resolve it again, unchecked
         if why is not None:
             data.server.error = f"gonogo refuses to connect to {host}:{port} ({why})"
             return
-        if found and parse_address(host) is None:
+        if parse_address(host) is None:
             self._pinned[data.server.id] = data.server.address
             data.server.address = (str(found[0]), port)
 
