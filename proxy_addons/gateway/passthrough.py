@@ -71,13 +71,16 @@ class Passthrough:
         return True
 
     async def _blocked(self, policy: Policy, person: Who, hosts: list[str]) -> bool:
-        """Decided (and a time-box charged) like the CONNECT, on the SNI too: `CONNECT <ip>:443` with a covered
-        SNI is the same request as a CONNECT to that name."""
+        """An SNI other than the CONNECT host is decided (and a time-box charged) like the CONNECT:
+        `CONNECT <ip>:443` with a covered SNI is the same request as a CONNECT to that name. Otherwise the
+        CONNECT was decided already; a look without usage suffices (and counts no decision twice)."""
         decider = self.state.decider
         if decider is None:
             raise RuntimeError("no decider: the store is not open")
-        decision, _ = await decider.decide(policy, person, hosts, "GET", "/")
-        return decision.decision == "block"
+        if len(hosts) > 1:
+            decision, _ = await decider.decide(policy, person, hosts, "GET", "/")
+            return decision.decision == "block"
+        return any(decider.peek(policy, person, h).decision == "block" for h in hosts)
 
     async def http_connect(self, flow: http.HTTPFlow) -> None:
         """In no-CA mode the CONNECT is the only place to refuse a host or count a time-box."""
