@@ -3,14 +3,19 @@ rules (gateway/destinations.py) and the names a request gives (gateway/names.py,
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import pytest
-from mitmproxy.test import tflow
+from mitmproxy import exceptions
+from mitmproxy.proxy import server_hooks
+from mitmproxy.test import taddons, tflow
 
 from proxy_addons.gateway.destinations import Destinations, parse_address, parse_networks, parse_ports
 from proxy_addons.gateway.names import BadRequest, request_names, request_readings
-from proxy_addons.gateway.upstream import ledger_addresses
+from proxy_addons.gateway.resolve import Resolve
+from proxy_addons.gateway.state import GatewayState
+from proxy_addons.gateway.upstream import Upstream, ledger_addresses
 from proxy_addons.policy import Request
 from proxy_addons.policy.requestline import normalize_path, path_variants, request_methods
 
@@ -112,3 +117,43 @@ def test_request_readings() -> None:
     method, path, variants = request_readings(flow)
     assert (method, path) == ("GET", "/direct/x")
     assert set(variants) == {("POST", "/direct/x"), ("DELETE", "/direct/x")}
+
+
+def test_server_connect_checks_and_pins_the_dialled_address() -> None:
+    """The last check, as in transparent mode (no CONNECT): on the address after `gonogo_resolve`, which is
+    the one dialled; a refused one gets a connection error, so mitmproxy dials nothing."""
+
+    def data(host: str, port: int = 443) -> server_hooks.ServerConnectionHookData:
+        server = tflow.tserver_conn()
+        server.address = (host, port)
+        return server_hooks.ServerConnectionHookData(server=server, client=tflow.tclient_conn())
+
+    async def test() -> None:
+        upstream, resolve = Upstream(GatewayState()), Resolve()
+        with taddons.context(upstream, resolve) as tctx:
+            tctx.configure(resolve, gonogo_resolve=["loop.test=127.0.0.1", "lan.test=10.1.2.3"])
+            for host in ("127.0.0.1", "169.254.169.254", "::1", "localhost"):
+                refused = data(host)
+                await upstream.server_connect(refused)
+                assert refused.server.error is not None and "gonogo refuses" in refused.server.error, host
+            mapped = data("www.loop.test")
+            resolve.server_connect(mapped)
+            await upstream.server_connect(mapped)
+            assert mapped.server.error is not None
+            lan = data("lan.test")
+            resolve.server_connect(lan)
+            await upstream.server_connect(lan)
+            assert lan.server.error is None and lan.server.address == ("10.1.2.3", 443)
+            unknown = data("nowhere.invalid")
+            await upstream.server_connect(unknown)
+            assert unknown.server.error is not None  # not dialled by name, resolved again unchecked
+            tctx.configure(upstream, gonogo_allow_upstream=["127.0.0.0/8"])
+            admitted = data("localhost", 5000)
+            await upstream.server_connect(admitted)
+            assert admitted.server.error is None and admitted.server.address[0] in ("127.0.0.1", "::1")
+            upstream.server_connected(admitted)
+            assert admitted.server.address == ("localhost", 5000)  # its name back, for connection reuse
+            with pytest.raises(exceptions.OptionsError, match="gonogo_connect_ports: 'ssh'"):
+                tctx.configure(upstream, gonogo_connect_ports=["ssh"])
+
+    asyncio.run(test())
