@@ -5,6 +5,7 @@ person its tunnel was opened for. Raw sockets: no client library sends these req
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,7 +116,24 @@ def test_absolute_form_counts(gonogo: Gonogo, origin: Origin) -> None:
     status, _ = plain(gonogo, f"GET http://video.test:{hp}/absolute HTTP/1.1\r\nHost: bank.test\r\n"
                               "Connection: close\r\n\r\n")
     assert status == 403
-    assert not reached(origin, "/absolute")  # HTTP/2 :authority: see tests/test_integrity_units.py
+    assert not reached(origin, "/absolute")
+
+
+def curl_h2(gonogo: Gonogo, url: str, *extra: str) -> tuple[str, str]:
+    """(HTTP version, status) of one request with curl over HTTP/2 through the proxy."""
+    done = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", "--http2",
+                           "--noproxy", "", "-x", gonogo.url, "--cacert", str(gonogo.ca), *extra, url],
+                          capture_output=True, text=True, timeout=30, check=False)
+    version, _, status = done.stdout.partition(" ")
+    return version, status
+
+
+def test_h2_authority_counts(gonogo: Gonogo, origin: Origin) -> None:
+    """curl turns `-H 'Host: video.test'` into the HTTP/2 :authority of a request in a facebook.test tunnel."""
+    p = origin.https_port
+    assert curl_h2(gonogo, f"https://facebook.test:{p}/authority", "-H", "Host: video.test") == ("2", "403")
+    assert curl_h2(gonogo, f"https://facebook.test:{p}/authority-fine") == ("2", "200")
+    assert not [s for s in origin.seen if s.path == "/authority"] and reached(origin, "/authority-fine")
 
 
 def test_ip_literal_connect_without_sni_is_decrypted_and_decided(gonogo: Gonogo, origin: Origin) -> None:
