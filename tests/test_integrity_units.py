@@ -4,20 +4,26 @@ rules (gateway/destinations.py) and the names a request gives (gateway/names.py,
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import ipaddress
+from pathlib import Path
 
 import pytest
 from mitmproxy import exceptions
 from mitmproxy.proxy import server_hooks
 from mitmproxy.test import taddons, tflow
+from prometheus_client import CollectorRegistry
 
+from proxy_addons.gateway.decider import Decider
 from proxy_addons.gateway.destinations import Destinations, parse_address, parse_networks, parse_ports
 from proxy_addons.gateway.names import BadRequest, request_names, request_readings
 from proxy_addons.gateway.resolve import Resolve
 from proxy_addons.gateway.state import GatewayState
 from proxy_addons.gateway.upstream import Upstream, ledger_addresses
-from proxy_addons.policy import Request
+from proxy_addons.metrics import Metrics
+from proxy_addons.policy import Request, Who, load_policy
 from proxy_addons.policy.requestline import normalize_path, path_variants, request_methods
+from proxy_addons.usage import MemoryLedger
 
 
 @pytest.mark.parametrize(("raw", "normal"), [
@@ -155,5 +161,46 @@ def test_server_connect_checks_and_pins_the_dialled_address() -> None:
             assert admitted.server.address == ("localhost", 5000)  # its name back, for connection reuse
             with pytest.raises(exceptions.OptionsError, match="gonogo_connect_ports: 'ssh'"):
                 tctx.configure(upstream, gonogo_connect_ports=["ssh"])
+
+    asyncio.run(test())
+
+
+TWO_BUDGETS = """\
+version: 1
+timezone: UTC
+categories:
+  social: {domains: [facebook.test]}
+  video: {domains: [tiktok.test]}
+rules:
+  - name: social time-box
+    categories: [social]
+    action: timebox
+    quota: {minutes: 1, per: day}
+  - name: video time-box
+    categories: [video]
+    action: timebox
+    quota: {minutes: 60, per: day}
+default: allow
+"""
+
+
+def test_every_named_host_is_charged_and_checked(tmp_path: Path) -> None:
+    """CONNECT tiktok.test (budget left) with `Host: facebook.test` (budget spent): refused, not decided
+    on the convenient name; a request with both names charges both budgets."""
+    (tmp_path / "p.yaml").write_text(TWO_BUDGETS)
+    policy = load_policy(tmp_path / "p.yaml")
+    noon = dt.datetime(2026, 11, 26, 12, 0, 5, tzinfo=dt.UTC).timestamp()
+    clock = [noon]
+    decider = Decider(MemoryLedger(), Metrics(CollectorRegistry()), clock=lambda: clock[0])
+    person = Who("dirk")
+
+    async def test() -> None:
+        both = await decider.decide_each(policy, person, ["tiktok.test", "facebook.test"], "GET", "/")
+        assert both[0].decision == "allow"
+        clock[0] += 120  # a later minute: the one social minute is spent
+        spent = await decider.decide_each(policy, person, ["tiktok.test", "facebook.test"], "GET", "/")
+        assert spent[0].decision == "block" and spent[1] == "facebook.test"
+        video, _ = await decider.decide_each(policy, person, ["tiktok.test"], "GET", "/")
+        assert video.decision == "allow" and video.quota is not None and video.quota.used == 2
 
     asyncio.run(test())

@@ -89,6 +89,16 @@ class Decider:
                     reason="the time budget cannot be checked right now (quota ledger unreachable)")
         return self._settle(policy, person, groups, decision, host, started, now)
 
+    async def decide_each(self, policy: Policy, person: Who, hosts: list[str], method: str, path: str,
+                          variants: Sequence[tuple[str, str]] = ()) -> tuple[Decision, str]:
+        """A request that names several hosts (CONNECT target, SNI, Host, ...), each decided on its own
+        account and the strictest result taken: each host's time-box is charged and checked, so naming a
+        host with budget left beside one whose budget is spent does not pass."""
+        if len(hosts) == 1:
+            return await self.decide(policy, person, hosts, method, path, variants)
+        found = [await self.decide(policy, person, [host], method, path, variants) for host in hosts]
+        return max(found, key=lambda pair: severity(pair[0]))
+
     def _counted_minute(self, policy: Policy, person: Who, who: Who, groups: tuple[str, ...], hosts: list[str],
                         method: str, path: str, now: dt.datetime) -> Decision | None:
         """The decision of a request in a minute already counted for this person, in one evaluation, or None.

@@ -47,7 +47,7 @@ class Enforce:
             return
         person = flow_person(policy, flow)
         method, path, variants = request_readings(flow)
-        decision, host = await decider.decide(policy, person, hosts, method, path, variants)
+        decision, host = await decider.decide_each(policy, person, hosts, method, path, variants)
         flow.metadata["gonogo"] = decision
         if decision.decision != "allow":
             flow.response = responder.refusal(policy, person, decision, host, req, self.state.status_host)
@@ -77,8 +77,8 @@ class Enforce:
         policy, decider = self.state.policy, self.state.decider
         assert policy is not None and decider is not None
         hosts = request_names(flow)
-        again, _ = await decider.decide(policy, flow_person(policy, flow), hosts, "GET",
-                                        request_readings(flow)[1])
+        again, _ = await decider.decide_each(policy, flow_person(policy, flow), hosts, "GET",
+                                             request_readings(flow)[1])
         return again.decision == "allow"
 
 

@@ -78,7 +78,7 @@ class Passthrough:
         if decider is None:
             raise RuntimeError("no decider: the store is not open")
         if len(hosts) > 1:
-            decision, _ = await decider.decide(policy, person, hosts, "GET", "/")
+            decision, _ = await decider.decide_each(policy, person, hosts, "GET", "/")
             return decision.decision == "block"
         return any(decider.peek(policy, person, h).decision == "block" for h in hosts)
 
