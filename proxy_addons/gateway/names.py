@@ -28,6 +28,12 @@ class BadRequest(Exception):
         self.key = key
 
 
+def _same(value: str, host: str) -> bool:
+    """`value` is `host` or `host:port`, as nearly every request has it: no parsing needed."""
+    return value == host or (value.startswith(host) and value[len(host):len(host) + 1] == ":"
+                             and value[len(host) + 1:].isdigit())
+
+
 def _authority(value: str) -> str:
     try:
         host, _port = url.parse_authority(value.strip(), check=True)
@@ -51,13 +57,13 @@ def request_names(flow: http.HTTPFlow) -> list[str]:
     said = [v for v in given if v.strip()]
     if req.authority:
         said.append(req.authority)
-    for value in said:
-        name = _authority(value)
-        if name not in names:
-            names.append(name)
     sni = flow.client_conn.sni
     if sni:
-        name = _authority(sni)
+        said.append(sni)
+    for value in said:
+        if _same(value, req.host):
+            continue
+        name = _authority(value)
         if name not in names:
             names.append(name)
     return names
