@@ -18,6 +18,7 @@ from ..policy.requestline import METHOD_OVERRIDE_HEADERS, path_variants, request
 
 _FORM = "application/x-www-form-urlencoded"
 _FORM_LIMIT = 64 * 1024  # a `_method` in a form body larger than this is not looked for
+_OVERRIDES = frozenset(name.encode() for name in METHOD_OVERRIDE_HEADERS)  # one pass over the raw header fields
 
 
 class BadRequest(Exception):
@@ -73,7 +74,7 @@ def request_readings(flow: http.HTTPFlow) -> tuple[str, str, list[tuple[str, str
     """(method, path, further (method, path) readings) of the request as origins may read it."""
     req = flow.request
     target, _, query = req.path.partition("?")
-    overrides = [v for name in METHOD_OVERRIDE_HEADERS for v in req.headers.get_all(name)]
+    overrides = [v.decode("latin-1") for k, v in req.headers.fields if k.lower() in _OVERRIDES]
     if req.method == "POST" and req.headers.get("content-type", "").startswith(_FORM) and (
             req.raw_content is not None and len(req.raw_content) <= _FORM_LIMIT):
         overrides += req.urlencoded_form.get_all("_method")
