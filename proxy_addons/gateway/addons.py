@@ -1,12 +1,14 @@
 """The gateway's addon list, in hook order: `mitmdump -s proxy_addons/addon.py` and `gonogo run` both use it.
 
 Order matters where two addons handle one hook: the store opens before the policy watcher starts, and our
-own pages (PAC, status, continue link) answer a request before `Enforce` decides it.
+own pages (PAC, status, continue link, exception requests) answer a request before `Enforce` decides it; the
+exception requests start once the store is open.
 """
 
 from __future__ import annotations
 
 from .enforce import Enforce
+from .exceptions import ExceptionRequests
 from .own_pages import OwnPages
 from .passthrough import Passthrough
 from .resolve import Resolve
@@ -23,4 +25,4 @@ def make_addons(state: GatewayState | None = None) -> list[object]:
     # Upstream after Resolve (it checks the address Resolve maps to) and before Passthrough (a refused CONNECT
     # is not charged); Tunnels fixes who owns a tunnel before Passthrough decides it
     return [Store(state), PolicySource(state), Resolve(), Upstream(state), Tunnels(state), Passthrough(state),
-            OwnPages(state), Enforce(state)]
+            ExceptionRequests(state), OwnPages(state), Enforce(state)]

@@ -98,7 +98,7 @@ class Destinations:
         return any(address in net for net in self.allowed)
 
     def refusal(self, address: Address, port: int) -> str | None:
-        """Why the gateway will not dial (address, port): a `refused.*` wording key, or None."""
+        """Why the gateway will not dial (address, port): an `integrity.*` wording key, or None."""
         if (address, port) in self.services:
             return "own_service"
         if port in self.own_ports and self.own(address):

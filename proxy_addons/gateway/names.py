@@ -22,7 +22,7 @@ _OVERRIDES = frozenset(name.encode() for name in METHOD_OVERRIDE_HEADERS)  # one
 
 
 class BadRequest(Exception):
-    """The request cannot be decided as it stands; `key` is its wording key (`refused.<key>`)."""
+    """The request cannot be decided as it stands; `key` is its wording key (`integrity.<key>`)."""
 
     def __init__(self, key: str) -> None:
         super().__init__(key)

@@ -11,8 +11,8 @@ from ..policy.wording import pick_language, text
 
 
 def refusal(status: int, key: str, request: http.Request, **values: str) -> http.Response:
-    """`key` names a `refused.*` wording entry."""
+    """`key` names an `integrity.*` wording entry."""
     lang = pick_language(request.headers.get("accept-language"))
-    body = text(lang, f"refused.{key}", None, **values) + "\n"
+    body = text(lang, f"integrity.{key}", None, **values) + "\n"
     return http.Response.make(status, body.encode("utf-8"),
                               {**TEXT_HEADERS, "x-gonogo": "1", "x-gonogo-refused": key, "content-language": lang})

@@ -42,13 +42,14 @@ NL: dict[str, str | tuple[str, str]] = {
     "text.used": "Gebruikt: {used}.",
     "text.more": "Bekijk wat voor jou geldt: {url}",
     # verzoeken en tunnels die de gateway altijd weigert (integriteit)
-    "refused.two_hosts": "Dit verzoek noemt zijn site twee keer (twee Host-headers); de gateway stuurt het niet door.",
-    "refused.bad_host": "Dit verzoek noemt zijn site op een manier die de gateway niet kan lezen; het wordt niet "
+    "integrity.two_hosts": "Dit verzoek noemt zijn site twee keer (twee Host-headers); de gateway stuurt het niet "
+                           "door.",
+    "integrity.bad_host": "Dit verzoek noemt zijn site op een manier die de gateway niet kan lezen; het wordt niet "
                         "doorgestuurd.",
-    "refused.own_service": "{target} is een dienst van de gateway zelf; de gateway maakt er geen verbinding mee.",
-    "refused.network": "De gateway maakt geen verbinding met {target}: dat is de gateway zelf, loopback, link-local "
+    "integrity.own_service": "{target} is een dienst van de gateway zelf; de gateway maakt er geen verbinding mee.",
+    "integrity.network": "De gateway maakt geen verbinding met {target}: dat is de gateway zelf, loopback, link-local "
                        "of een netwerk dat de gateway afschermt.",
-    "refused.port": "De gateway opent alleen tunnels naar poort {ports}, niet naar {target}.",
+    "integrity.port": "De gateway opent alleen tunnels naar poort {ports}, niet naar {target}.",
     "warn.title": "Voordat je verdergaat: {host}",
     "warn.heading": "Even een moment",
     "warn.lead": "Het socialmediabeleid van het bedrijf vraagt je te bevestigen voordat je {host} bezoekt.",
