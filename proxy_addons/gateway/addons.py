@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from .enforce import Enforce
 from .exceptions import ExceptionRequests
+from .liveconnections import LiveConnections
+from .logprivacy import LogPrivacy
 from .own_pages import OwnPages
 from .passthrough import Passthrough
 from .resolve import Resolve
 from .source import PolicySource
 from .state import GatewayState
 from .store import Store
+from .streaming import Streaming
 from .tunnels import Tunnels
 from .upstream import Upstream
 
@@ -25,4 +28,5 @@ def make_addons(state: GatewayState | None = None) -> list[object]:
     # Upstream after Resolve (it checks the address Resolve maps to) and before Passthrough (a refused CONNECT
     # is not charged); Tunnels fixes who owns a tunnel before Passthrough decides it
     return [Store(state), PolicySource(state), Resolve(), Upstream(state), Tunnels(state), Passthrough(state),
-            ExceptionRequests(state), OwnPages(state), Enforce(state)]
+            LiveConnections(state), ExceptionRequests(state), OwnPages(state), Enforce(state), LogPrivacy(),
+            Streaming()]
