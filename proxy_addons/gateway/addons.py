@@ -7,8 +7,10 @@ exception requests start once the store is open.
 
 from __future__ import annotations
 
+from .directory import DirectoryGroups
 from .enforce import Enforce
 from .exceptions import ExceptionRequests
+from .ldapauth import LdapLogin
 from .liveconnections import LiveConnections
 from .logprivacy import LogPrivacy
 from .own_pages import OwnPages
@@ -27,6 +29,7 @@ def make_addons(state: GatewayState | None = None) -> list[object]:
     state = state if state is not None else GatewayState()
     # Upstream after Resolve (it checks the address Resolve maps to) and before Passthrough (a refused CONNECT
     # is not charged); Tunnels fixes who owns a tunnel before Passthrough decides it
-    return [Store(state), PolicySource(state), Resolve(), Upstream(state), Tunnels(state), Passthrough(state),
+    return [Store(state), PolicySource(state), DirectoryGroups(state), LdapLogin(), Resolve(), Upstream(state),
+            Tunnels(state), Passthrough(state),
             LiveConnections(state), ExceptionRequests(state), OwnPages(state), Enforce(state), LogPrivacy(),
             Streaming()]

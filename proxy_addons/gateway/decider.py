@@ -64,7 +64,7 @@ class Decider:
         started = time.perf_counter()
         now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
         who = person
-        groups = policy.groups_of(person.user, person.ip)
+        groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
         decision = None if variants else self._counted_minute(policy, person, who, groups, hosts, method, path, now)
         if decision is not None:
             return self._settle(policy, person, groups, decision, hosts[0], started, now)

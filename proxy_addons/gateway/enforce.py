@@ -45,7 +45,7 @@ class Enforce:
         except BadRequest as bad:
             flow.response = refusal(400, bad.key, req)
             return
-        person = flow_person(policy, flow)
+        person = flow_person(policy, flow, self.state.directory)
         method, path, variants = request_readings(flow)
         decision, host = await decider.decide_each(policy, person, hosts, method, path, variants)
         flow.metadata["gonogo"] = decision
@@ -77,8 +77,8 @@ class Enforce:
         policy, decider = self.state.policy, self.state.decider
         assert policy is not None and decider is not None
         hosts = request_names(flow)
-        again, _ = await decider.decide_each(policy, flow_person(policy, flow), hosts, "GET",
-                                             request_readings(flow)[1])
+        person = flow_person(policy, flow, self.state.directory)
+        again, _ = await decider.decide_each(policy, person, hosts, "GET", request_readings(flow)[1])
         return again.decision == "allow"
 
 

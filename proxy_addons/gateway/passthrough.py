@@ -54,7 +54,7 @@ class Passthrough:
         if data.context.server.address:
             names.append(data.context.server.address[0])
         hosts = normalised(names)
-        person = connection_person(policy, data.context.client)
+        person = connection_person(policy, data.context.client, self.state.directory)
         is_covered = covered(self.state, policy, names, data.context.client)
         if self.mode == "passthrough-only":
             # not passed through: a blocked host, and TLS to a covered host that offers no web protocol;
@@ -99,7 +99,8 @@ class Passthrough:
             return
         if decider is None:
             raise RuntimeError("no decider: the store is not open")
-        decision, _ = await decider.decide(policy, flow_person(policy, flow), hosts, "GET", "/")
+        person = flow_person(policy, flow, self.state.directory)
+        decision, _ = await decider.decide(policy, person, hosts, "GET", "/")
         if decision.decision == "block":
             # browsers show their own error for a refused CONNECT; other clients read this text
             flow.response = http.Response.make(403, decision.reason.encode(), TEXT_HEADERS)

@@ -27,8 +27,9 @@ HTTP_ALPNS = frozenset({b"http/1.1", b"h2", b"http/1.0", b"http/0.9"})
 
 def covered(state: GatewayState, policy: Policy, names: list[str | None], client: object) -> bool:
     """Whether any of `names` (CONNECT target, SNI) is a host a rule covers for the person on `client`."""
-    person = connection_person(policy, client)
-    groups = None if policy.identity.trusted_header else policy.groups_of(person.user, person.ip)
+    person = connection_person(policy, client, state.directory)
+    groups = None if policy.identity.trusted_header else policy.groups_of(
+        person.user, person.ip, person.groups_from_directory)
     return any(h == state.status_host or policy.covers(h, groups) for h in normalised(names))
 
 
@@ -45,7 +46,7 @@ class Tunnels:
         """Fix who owns the tunnel now, from the CONNECT the trusted proxy sent."""
         policy = self.state.policy
         if policy is not None and flow.response is None:
-            flow_person(policy, flow)
+            flow_person(policy, flow, self.state.directory)
 
     def tcp_start(self, flow: tcp.TCPFlow) -> None:
         policy = self.state.policy

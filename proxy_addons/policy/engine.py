@@ -28,10 +28,14 @@ from .wording import phrases
 
 @dataclass(frozen=True, slots=True)
 class Who:
-    """Who is asking: a user name when the proxy knows one, and the client address."""
+    """Who is asking: a user name when the proxy knows one (normalised, see names.normalize_user), the
+    client address, and the groups the company directory says the person is in. The directory's answer is an
+    input like the address: the gateway looks it up (never waiting for the directory), the engine merges it
+    (Policy.groups_of)."""
 
     user: str | None = None
     ip: str | None = None
+    groups_from_directory: tuple[str, ...] = ()  # names of the policy's `directory:` groups
 
     @property
     def key(self) -> str:
@@ -209,7 +213,8 @@ def _outcome(policy: Policy, rule: Rule, ts: float, now: dt.datetime, usage: Usa
 def evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usage: Usage = NO_USAGE,
              trace: list[Step] | None = None, *, groups: tuple[str, ...] | None = None) -> Decision:
     """Decide one request. `now` must be timezone-aware. `groups` may pass precomputed
-    `policy.groups_of(who.user, who.ip)`; `trace` collects every rule considered, for `explain`.
+    `policy.groups_of(who.user, who.ip, who.groups_from_directory)`; `trace` collects every rule considered,
+    for `explain`.
 
     Tracing changes nothing but the trace: `explain` takes the very path a live request takes."""
     return _evaluate(policy, who, request, now, usage, trace, groups, True)
@@ -219,7 +224,7 @@ def _evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usag
               trace: list[Step] | None, groups: tuple[str, ...] | None, refine: bool) -> Decision:
     lookups = policy.lookups
     if groups is None:
-        groups = lookups.groups_of(who.user, who.ip)
+        groups = lookups.groups_of(who.user, who.ip, who.groups_from_directory)
     info = lookups.host_info(request.host)
     host_tags = info.tags
     ts: float | None = None  # now.timestamp(), computed once a schedule or quota needs it
