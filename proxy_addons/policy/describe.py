@@ -13,7 +13,7 @@ from .engine import Decision, Request, Step, Who
 from .model import Group, Policy, Rule
 from .names import normalize_user
 from .schedules import Schedule
-from .wording import lists, phrases, text
+from .wording import lists, local, phrases, text
 
 _LABEL = 11  # width of the summary's left column
 
@@ -43,20 +43,25 @@ def summarise(policy: Policy) -> str:
     row("zone", [str(policy.timezone.key)])
     days_off = phrases.holidays(policy.holidays)
     row("holidays", [days_off] if days_off else [])
-    row("schedules", [f"{name}: {describe_schedule(s)}" for name, s in policy.schedules.items()])
+    org = policy.organisation
+    if org.name or org.contact:
+        row("notice", ["; ".join(f"{what} “{value}”" for what, value in (("organisation", org.name),
+                                                                        ("contact", org.contact)) if value)])
+    row("schedules", [f"{name}{phrases.shown_as(s)}: {describe_schedule(s)}" for name, s in policy.schedules.items()])
     row("categories", [
-        f"{c.name}: {phrases.amount(c.domain_count, 'domains')}"
+        f"{c.name}{phrases.shown_as(c)}: {phrases.amount(c.domain_count, 'domains')}"
         + (f" (incl. {', '.join(c.files)})" if c.files else "")
         + "".join(f"\n{'':<{_LABEL}}   - {s.where}: {lists.source(s)}"
                   + "".join(f"\n{'':<{_LABEL}}       {lists.skipped(line, text)}" for line, text in s.samples[:3])
                   for s in c.sources)
         for c in policy.categories.values()
     ])
-    row("groups", [f"{g.name}: {_group_parts(g)}" for g in policy.groups.values()])
+    row("groups", [f"{g.name}{phrases.shown_as(g)}: {_group_parts(g)}" for g in policy.groups.values()])
     lines.append("rules       in order; the first that matches decides")
     width = len(str(len(policy.rules)))
     for rule in policy.rules:
-        lines.append(f"  {rule.index + 1:>{width}}. {rule.name}: {describe_rule(policy, rule)}  (line {rule.line})")
+        lines.append(f"  {rule.index + 1:>{width}}. {rule.name}{phrases.shown_as(rule)}: {describe_rule(policy, rule)}"
+                     f"  (line {rule.line})")
     if not policy.rules:
         lines.append("  (none)")
     row("budgets", [f"{name}: {phrases.amount(q.minutes, 'minutes')} per {phrases.per(q.per)}"
@@ -64,7 +69,8 @@ def summarise(policy: Policy) -> str:
     row("default", [policy.default])
     p = policy.privacy
     audit = "off" if p.audit_log == "off" else f"{p.audit_log}, kept {phrases.amount(p.retention_days, 'days')}"
-    row("privacy", [f"metrics report groups under {p.min_group_size} people as 'other'; audit log {audit}"])
+    row("privacy", [f"metrics report groups under {phrases.amount(p.min_group_size, 'people')} as 'other'; "
+                    f"audit log {audit}"])
     if policy.identity.trusted_header:
         row("identity", [f"user name from header {policy.identity.trusted_header} of "
                          + ", ".join(str(n) for n in policy.identity.trusted_proxies)])
@@ -133,8 +139,9 @@ def _moment(when: dt.datetime, policy: Policy) -> str:
 
 
 def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, decision: Decision,
-                 trace: list[Step], url: str) -> str:
-    """What `gonogo explain` prints: the decision, the facts it rests on and every rule in order."""
+                 trace: list[Step], url: str, lang: str = "en") -> str:
+    """What `gonogo explain` prints: the decision, the facts it rests on and every rule in order; the texts
+    a person would read (the rule's title and message) in `lang`."""
     groups = policy.groups_of(who.user, who.ip, who.groups_from_directory)
     verdict = decision.decision.upper()
     if decision.rule is None:
@@ -142,12 +149,15 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     else:
         rule = policy.rule(decision.rule)
         by = f"rule '{decision.rule}'" + (f" (line {rule.line})" if rule else "")
+        shown = phrases.rule_title(policy, decision.rule, lang)
+        by += f", shown as “{shown}”" if shown != decision.rule else ""
     lines = [
         f"decision    {verdict}  (action {decision.action}, by {by})",
         f"reason      {decision.reason}",
     ]
-    if decision.message:
-        lines.append(f"message     {decision.message}")
+    message = local(decision.message, lang)
+    if message:
+        lines.append(f"message     {message}")
     person = who.user or "(anonymous)"
     if who.ip:
         person += f" from {who.ip}"

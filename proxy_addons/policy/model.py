@@ -59,9 +59,10 @@ class Rule:
     when: tuple[Schedule, ...] = ()
     quota: Quota | None = None
     continue_minutes: int = 15
-    message: str | None = None
+    message: str | None = None  # texts a person reads are wording.Localized: a str with a version per language
     description: str | None = None
     shadow: bool = False
+    title: str | None = None  # display name; None: the name
     exceptions: ExceptionPolicy | None = None  # None: no request form on its pages
 
     @property
@@ -80,6 +81,7 @@ class Group:
     directory: str | None = None  # distinguished name of a directory group whose members belong
     file: str | None = None  # group file (one user per line), relative to the policy file
     file_users: frozenset[str] = frozenset()  # the names read from `file` (in `users` too)
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class Category:
     files: tuple[str, ...] = ()
     description: str | None = None
     sources: tuple[ListSource, ...] = ()  # every list file, directory and remote list, in policy order
+    title: str | None = None
 
     @property
     def tag(self) -> str:
@@ -108,6 +111,14 @@ class Privacy:
     min_group_size: int = 5
     audit_log: str = "pseudonymous"  # off | pseudonymous | named
     retention_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """Who the policy is of, for the employee notice: the organisation's name and whom to ask."""
+
+    name: str | None = None
+    contact: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +148,7 @@ class Policy:
     index: DomainIndex
     budgets: Mapping[str, Quota]
     warnings: tuple[Problem, ...] = ()
+    organisation: Organisation = Organisation()
     notify: Notify = field(default_factory=Notify)
     lookups: Lookups = field(init=False, repr=False)
 
@@ -177,5 +189,5 @@ class Policy:
         return next((r for r in self.rules if r.name == name), None)
 
 
-__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "ExceptionPolicy", "Group", "HostInfo", "Identity", "Notify", "Policy",
-           "Privacy", "Quota", "Rule"]
+__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "ExceptionPolicy", "Group", "HostInfo", "Identity", "Notify",
+           "Organisation", "Policy", "Privacy", "Quota", "Rule"]
