@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from ..metrics import Metrics
 from ..policy import NO_USAGE, BudgetUsage, Decision, Policy, QuotaState, Request, Usage, Who, evaluate
@@ -58,21 +58,26 @@ class Decider:
         return evaluate(policy, person, Request(host), now)
 
     async def decide(self, policy: Policy, person: Who, hosts: list[str], method: str,
-                     path: str) -> tuple[Decision, str]:
+                     path: str, variants: Sequence[tuple[str, str]] = ()) -> tuple[Decision, str]:
+        """`variants`: further (method, path) readings of the same request (method overrides, paths as
+        some origins decode them); like the host names, the strictest reading decides."""
         started = time.perf_counter()
         now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
         who = person
         groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
-        decision = self._counted_minute(policy, person, who, groups, hosts, method, path, now)
+        decision = None if variants else self._counted_minute(policy, person, who, groups, hosts, method, path, now)
         if decision is not None:
             return self._settle(policy, person, groups, decision, hosts[0], started, now)
-        decision, host = None, hosts[0]
+        request = Request(hosts[0], method, path)
+        readings = [(method, path), *variants]
         for candidate in hosts:
-            found = evaluate(policy, who, Request(candidate, method, path), now, NO_USAGE, groups=groups)
-            if decision is None or severity(found) > severity(decision):
-                decision, host = found, candidate
+            for how, where in readings:
+                read = Request(candidate, how, where)
+                found = evaluate(policy, who, read, now, NO_USAGE, groups=groups)
+                if decision is None or severity(found) > severity(decision):
+                    decision, request = found, read
         assert decision is not None
-        request = Request(host, method, path)
+        host = request.host
         if self.exceptions_of is not None and decision.rule is not None and decision.action in ("block", "timebox"):
             granted = self.exceptions_of(person.key)
             if decision.rule in granted:  # the engine decides whether it is in force (and for this rule)
@@ -89,6 +94,16 @@ class Decider:
                     decision, decision="block",
                     reason="the time budget cannot be checked right now (quota ledger unreachable)")
         return self._settle(policy, person, groups, decision, host, started, now)
+
+    async def decide_each(self, policy: Policy, person: Who, hosts: list[str], method: str, path: str,
+                          variants: Sequence[tuple[str, str]] = ()) -> tuple[Decision, str]:
+        """A request that names several hosts (CONNECT target, SNI, Host, ...), each decided on its own
+        account and the strictest result taken: each host's time-box is charged and checked, so naming a
+        host with budget left beside one whose budget is spent does not pass."""
+        if len(hosts) == 1:
+            return await self.decide(policy, person, hosts, method, path, variants)
+        found = [await self.decide(policy, person, [host], method, path, variants) for host in hosts]
+        return max(found, key=lambda pair: severity(pair[0]))
 
     def _counted_minute(self, policy: Policy, person: Who, who: Who, groups: tuple[str, ...], hosts: list[str],
                         method: str, path: str, now: dt.datetime) -> Decision | None:

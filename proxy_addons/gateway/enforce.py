@@ -11,7 +11,9 @@ from mitmproxy import ctx, http
 
 from ..policy import Decision
 from .identity import flow_person
-from .state import GatewayState, normalised, refuse
+from .names import BadRequest, request_names, request_readings
+from .refusal import refusal
+from .state import GatewayState, refuse
 
 log = logging.getLogger("gonogo")
 
@@ -38,11 +40,14 @@ class Enforce:
         policy, decider, responder = self.state.policy, self.state.decider, self.state.responder
         assert policy is not None and decider is not None and responder is not None
         req = flow.request
-        hosts = normalised([req.host, req.host_header])
-        if not hosts:
+        try:
+            hosts = request_names(flow)
+        except BadRequest as bad:
+            flow.response = refusal(400, bad.key, req)
             return
         person = flow_person(policy, flow, self.state.directory)
-        decision, host = await decider.decide(policy, person, hosts, req.method, req.path.split("?")[0])
+        method, path, variants = request_readings(flow)
+        decision, host = await decider.decide_each(policy, person, hosts, method, path, variants)
         flow.metadata["gonogo"] = decision
         if decision.decision != "allow":
             flow.response = responder.refusal(policy, person, decision, host, req, self.state.status_host)
@@ -71,10 +76,9 @@ class Enforce:
     async def _still_allowed(self, flow: http.HTTPFlow) -> bool:
         policy, decider = self.state.policy, self.state.decider
         assert policy is not None and decider is not None
-        hosts = normalised([flow.request.host, flow.request.host_header])
+        hosts = request_names(flow)
         person = flow_person(policy, flow, self.state.directory)
-        again, _ = await decider.decide(policy, person, hosts, "GET",
-                                        flow.request.path.split("?")[0])
+        again, _ = await decider.decide_each(policy, person, hosts, "GET", request_readings(flow)[1])
         return again.decision == "allow"
 
 

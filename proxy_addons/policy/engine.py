@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .hosts import normalize_host
 from .model import Policy, Quota, Rule
+from .requestline import normalize_path
 from .wording import phrases
 
 
@@ -56,7 +57,7 @@ class Request:
             url = "https://" + url
         parts = urlsplit(url)
         host = parts.netloc.rpartition("@")[2]
-        return cls(normalize_host(host), method.upper(), parts.path or "/")
+        return cls(normalize_host(host), method.upper(), normalize_path(parts.path or "/"))
 
 
 @dataclass(frozen=True, slots=True)
