@@ -55,11 +55,12 @@ PASSTHROUGH = "gonogo_passthrough_connections_total"
 INTERCEPTED = "gonogo_intercepted_connections_total"
 LEDGER_ERRORS = "gonogo_ledger_errors_total"
 LEDGER_AVAILABLE = "gonogo_ledger_available"
+NOT_SPENT = "gonogo_requests_not_spent_total"
 
 ALL_NAMES = (
     REQUESTS, SHADOW_DECISIONS, DECISION_SECONDS, ACTIVE_SECONDS, ACTIVE_USERS, USERS_TODAY, CATEGORY_USERS_TODAY,
     QUOTA_EXHAUSTED, WARN_CONTINUES, POLICY_INFO, POLICY_RELOADS, POLICY_LAST_RELOAD_OK, SCHEDULE_ACTIVE,
-    PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE,
+    PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE, NOT_SPENT,
 )
 """Every metric this module exports (histograms add `_bucket`, `_sum` and `_count` series)."""
 
@@ -70,6 +71,8 @@ DEFAULT_RULE = "default"  # the policy's default decided
 DECISIONS = ("allow", "block", "warn")
 RELOAD_RESULTS = ("ok", "error")
 PASSTHROUGH_REASONS = ("uncovered", "no-ca-mode")  # the addon's reasons, exported at 0 from the start
+# why a time-boxed request was decided but spent no minute (policy/attention.py), exported at 0 from the start
+NOT_SPENT_REASONS = ("background", "server-push", "no-fetch-metadata")
 
 ACTIVE_WINDOW_MINUTES = 5
 DECISION_BUCKETS = (0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -120,6 +123,10 @@ class Metrics:
         self._intercepted = Counter(INTERCEPTED, "Client connections decrypted and decided per request.",
                                     registry=self._own)
         self._ledger_errors = Counter(LEDGER_ERRORS, "Usage-ledger operations that failed.", registry=self._own)
+        self._not_spent = Counter(NOT_SPENT, "Time-boxed requests allowed without spending a minute (no attention: "
+                                  "background polls, server pushes, ...), by reason.", ("reason",), registry=self._own)
+        for reason in NOT_SPENT_REASONS:
+            self._not_spent.labels(reason)
 
         # policy-derived label sets
         self._policy: Policy | None = None
@@ -314,6 +321,10 @@ class Metrics:
 
     def ledger_error(self) -> None:
         self._ledger_errors.inc()
+
+    def not_spent(self, reason: str) -> None:
+        """A time-boxed request was allowed without spending a minute; `reason` outside the known set is `other`."""
+        self._not_spent.labels(reason if reason in NOT_SPENT_REASONS else OTHER).inc()
 
     def ledger_available(self, available: bool) -> None:
         """Whether the usage ledger answers; exported only once the addon has said so."""

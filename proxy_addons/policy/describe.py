@@ -61,7 +61,12 @@ def summarise(policy: Policy) -> str:
     if not policy.rules:
         lines.append("  (none)")
     row("budgets", [f"{name}: {phrases.amount(q.minutes, 'minutes')} per {phrases.per(q.per)}"
+                    + (f", heads-up at {phrases.amount(q.heads_up, 'minutes')} left" if q.heads_up else "")
                     for name, q in policy.budgets.items()])
+    if policy.budgets:
+        own = [f"rule '{r.name}': {r.counting}" for r in policy.rules
+               if r.counting and r.counting != policy.counting.mode]
+        row("counting", [phrases.counting_summary(policy), *own])
     row("default", [policy.default])
     p = policy.privacy
     audit = "off" if p.audit_log == "off" else f"{p.audit_log}, kept {phrases.amount(p.retention_days, 'days')}"
@@ -104,6 +109,11 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     lines.append(f"at          {_moment(now, policy)} ({policy.timezone.key})")
     lines += _schedule_lines(policy, now)
     lines.append(_quota_line(decision, policy))
+    if decision.quota is not None:
+        rule = policy.rule(decision.rule) if decision.rule else None
+        lines.append(f"counting    {request.attention}: {phrases.counting(policy, rule, request)}")
+        if decision.quota.heads_up:
+            lines.append(f"heads-up    a page load now shows the one-time heads-up ({decision.quota.left} left)")
     if decision.until is not None:
         lines.append(f"until       {_moment(decision.until, policy)}  (the decision may change then)")
     else:
@@ -139,6 +149,8 @@ def _quota_line(decision: Decision, policy: Policy) -> str:
         minute = "this minute is already counted, so this request costs nothing"
     elif q.charge:
         minute = "this request starts a new counted minute"
+    elif q.allowed:
+        minute = "this request spends no minute"
     else:
         minute = "no minutes left"
     return (f"quota       budget '{q.budget}': {q.used} of {phrases.amount(q.limit, 'minutes')} used this "

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from .attention import DEFAULT_BACKGROUND_KB
 from .errors import Problem
 from .hosts import DomainIndex
 from .lookups import CACHE_SIZE, HostInfo, Lookups
@@ -24,6 +25,7 @@ class Quota:
     minutes: int
     per: str  # day | week
     pool: str  # budget name; the rule's own name unless `pool:` is given
+    heads_up: int | None = None  # minutes left at which the first page load shows a one-time heads-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class Rule:
     message: str | None = None
     description: str | None = None
     shadow: bool = False
+    counting: str | None = None  # attention | requests; None: the policy's
 
     @property
     def tag(self) -> str:
@@ -81,6 +84,19 @@ class Privacy:
 
 
 @dataclass(frozen=True, slots=True)
+class Counting:
+    """What spends a time-box minute (see attention.py): the policy-wide `counting:` and its settings."""
+
+    mode: str = "attention"  # attention | requests
+    background_kb: int = DEFAULT_BACKGROUND_KB  # per person, budget and minute
+    without_fetch_metadata: str = "requests"  # requests | never
+
+    @property
+    def background_bytes(self) -> int:
+        return self.background_kb * 1024
+
+
+@dataclass(frozen=True, slots=True)
 class Identity:
     trusted_header: str | None = None
     trusted_proxies: tuple[IPNetwork, ...] = ()
@@ -106,6 +122,7 @@ class Policy:
     index: DomainIndex
     budgets: Mapping[str, Quota]
     warnings: tuple[Problem, ...] = ()
+    counting: Counting = Counting()
     lookups: Lookups = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -143,4 +160,5 @@ class Policy:
         return next((r for r in self.rules if r.name == name), None)
 
 
-__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "Group", "HostInfo", "Identity", "Policy", "Privacy", "Quota", "Rule"]
+__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "Counting", "Group", "HostInfo", "Identity", "Policy", "Privacy",
+           "Quota", "Rule"]

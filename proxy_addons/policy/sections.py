@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .domainlists import domain_file, domains
 from .hosts import DomainIndex
-from .model import Category, Group, Identity, IPNetwork, Privacy
+from .model import Category, Counting, Group, Identity, IPNetwork, Privacy
 from .report import Report, suggest
 from .schedules import Holidays, Schedule, Window, parse_days, parse_time
 from .yamlsource import LocDict, LocList
@@ -120,3 +120,10 @@ def identity(report: Report, spec: LocDict) -> Identity:
 
 def privacy(spec: LocDict) -> Privacy:
     return Privacy(**{k: spec[k] for k in ("min_group_size", "audit_log", "retention_days") if k in spec})
+
+
+def counting(doc: LocDict) -> Counting:
+    """What spends a time-box minute, policy-wide (the schema has checked the values)."""
+    default = Counting()
+    return Counting(doc.get("counting", default.mode), doc.get("counting_background_kb", default.background_kb),
+                    doc.get("counting_without_fetch_metadata", default.without_fetch_metadata))
