@@ -335,16 +335,20 @@ def tunnel_certificate(proxy_port: int, host: str, port: int, sni: str | None = 
 class WebSocketClient:
     """A WebSocket over a CONNECT tunnel through the proxy, with TLS trusting `ca`."""
 
-    def __init__(self, proxy_port: int, host: str, port: int, ca: Path, path: str = "/ws") -> None:
+    def __init__(self, proxy_port: int, host: str, port: int, ca: Path, path: str = "/ws",
+                 headers: list[tuple[bytes, bytes]] | None = None, user: str | None = None) -> None:
         raw = socket.create_connection(("127.0.0.1", proxy_port), timeout=10)
-        raw.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        auth = ""
+        if user:
+            auth = f"Proxy-Authorization: Basic {base64.b64encode(f'{user}:pw'.encode()).decode()}\r\n"
+        raw.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n{auth}\r\n".encode())
         reply = b""
         while b"\r\n\r\n" not in reply:
             reply += raw.recv(4096)
         assert reply.startswith(b"HTTP/1.1 200"), reply
         self.sock = trust(ca).wrap_socket(raw, server_hostname=host)
         self.ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
-        self.sock.sendall(self.ws.send(wsevents.Request(host=host, target=path)))
+        self.sock.sendall(self.ws.send(wsevents.Request(host=host, target=path, extra_headers=headers or [])))
         assert isinstance(self._next_event(), wsevents.AcceptConnection)
 
     def _next_event(self) -> wsevents.Event | None:
