@@ -33,6 +33,12 @@ class FileClock:
         self.offset += seconds
         self._write()
 
+    def next_minute(self) -> None:
+        """Jump to one second into the next minute: a phase of a test then has 59 real seconds in it."""
+        now = self.now()
+        self.offset += (math.floor(now / 60) + 1) * 60 + 1 - now
+        self._write()
+
     def now(self) -> float:
         return time.time() + self.offset
 
