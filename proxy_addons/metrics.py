@@ -71,7 +71,7 @@ DEFAULT_RULE = "default"  # the policy's default decided
 DECISIONS = ("allow", "block", "warn")
 RELOAD_RESULTS = ("ok", "error")
 PASSTHROUGH_REASONS = ("uncovered", "no-ca-mode")  # the addon's reasons, exported at 0 from the start
-# why a time-boxed request was decided but spent no minute (policy/attention.py), exported at 0 from the start
+# why a time-boxed request was decided but spent no minute (policy/attention.py)
 NOT_SPENT_REASONS = ("background", "server-push", "no-fetch-metadata")
 
 ACTIVE_WINDOW_MINUTES = 5
@@ -124,9 +124,8 @@ class Metrics:
                                     registry=self._own)
         self._ledger_errors = Counter(LEDGER_ERRORS, "Usage-ledger operations that failed.", registry=self._own)
         self._not_spent = Counter(NOT_SPENT, "Time-boxed requests allowed without spending a minute (no attention: "
-                                  "background polls, server pushes, ...), by reason.", ("reason",), registry=self._own)
-        for reason in NOT_SPENT_REASONS:
-            self._not_spent.labels(reason)
+                                  "background polls, server pushes, ...), by primary group, category and reason.",
+                                  ("group", "category", "reason"), registry=self._own)
 
         # policy-derived label sets
         self._policy: Policy | None = None
@@ -322,9 +321,10 @@ class Metrics:
     def ledger_error(self) -> None:
         self._ledger_errors.inc()
 
-    def not_spent(self, reason: str) -> None:
+    def not_spent(self, group_label: str, category: str | None, reason: str) -> None:
         """A time-boxed request was allowed without spending a minute; `reason` outside the known set is `other`."""
-        self._not_spent.labels(reason if reason in NOT_SPENT_REASONS else OTHER).inc()
+        self._not_spent.labels(self._group(group_label), self._category(category),
+                               reason if reason in NOT_SPENT_REASONS else OTHER).inc()
 
     def ledger_available(self, available: bool) -> None:
         """Whether the usage ledger answers; exported only once the addon has said so."""

@@ -57,7 +57,8 @@ def test_background_polls_never_write_the_store(tmp_path: Path) -> None:
 
     asyncio.run(run())
     assert minutes(tmp_path) == 1
-    assert metrics.registry.get_sample_value(NOT_SPENT, {"reason": "background"}) == 50
+    labels = {"group": "none", "category": "none", "reason": "background"}
+    assert metrics.registry.get_sample_value(NOT_SPENT, labels) == 50
 
 
 def test_a_spent_budget_still_blocks_background_requests(tmp_path: Path) -> None:

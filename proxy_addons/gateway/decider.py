@@ -200,7 +200,7 @@ class Decider:
         quota = decision.quota
         if quota is not None and not quota.counts and not quota.counted and decision.decision == "allow":
             # allowed without attention: not an active minute either
-            self.metrics.not_spent(not_spent_reason(attention))
+            self.metrics.not_spent(label, decision.category, not_spent_reason(attention))
         elif decision.decision == "allow" and decision.category is not None:
             self._active_in(label, decision.category, person.key, int(now.timestamp() // 60))
         if decision.quota is not None and decision.decision == "block":
