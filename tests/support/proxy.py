@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.support import processes
+
 GONOGO = Path(sys.executable).parent / "gonogo"
 ADDON = Path(__file__).resolve().parents[2] / "proxy_addons" / "addon.py"
 TEST_NAMES = ("facebook.test", "www.facebook.test", "news.test", "bank.test", "linkedin.test", "tiktok.test",
@@ -186,8 +188,11 @@ class Gonogo:
 
     def __init__(self, workdir: Path, policy: Path, *extra: str, state: str | None = None,
                  resolve: tuple[str, ...] = TEST_NAMES, env: dict[str, str] | None = None,
-                 mitmdump: bool = False) -> None:
+                 mitmdump: bool = False, verify_upstream: bool = False) -> None:
+        """`verify_upstream`: check origins' certificates as in production (off by default: the test origin's
+        certificate is self-signed)."""
         self.mitmdump = mitmdump
+        self.verify_upstream = verify_upstream
         self.workdir = workdir
         self.policy = policy
         self.confdir = workdir / "mitmproxy"
@@ -215,28 +220,36 @@ class Gonogo:
             # the same addon loaded the mitmproxy way, every option through --set
             cmd = [str(Path(sys.executable).parent / "mitmdump"), "-s", str(ADDON), "--listen-host", "127.0.0.1",
                    "--listen-port", "0", "--set", f"gonogo_policy={self.policy}", "--set", f"gonogo_state={self.state}",
-                   "--set", "gonogo_metrics_port=0", "--set", f"confdir={self.confdir}", "--set", "ssl_insecure=true"]
+                   "--set", "gonogo_metrics_port=0", "--set", f"confdir={self.confdir}", *self._insecure()]
             for name in self.resolve:
                 cmd += ["--set", f"gonogo_resolve={name}=127.0.0.1"]
             return cmd + list(self.extra)
         cmd = [*os.environ.get("GONOGO_CMD", str(GONOGO)).split(), "run", "--policy", str(self.policy),
                "--listen-port", "0", "--metrics-port", "0", "--state", self.state,
-               "--set", f"confdir={self.confdir}", "--set", "ssl_insecure=true"]
+               "--set", f"confdir={self.confdir}", *self._insecure()]
         for name in self.resolve:
             cmd += ["--resolve", f"{name}=127.0.0.1"]
         return cmd + list(self.extra)
 
+    def _insecure(self) -> list[str]:
+        return [] if self.verify_upstream else ["--set", "ssl_insecure=true"]
+
     def start(self, wait_metrics: bool = True) -> Gonogo:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
-        self.proc = subprocess.Popen(self.command(), cwd=self.workdir, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, env=env)
+        # its own process group: a Ctrl-C reaches pytest only, whose finalisers then stop it (support/processes.py)
+        self.proc = processes.spawn(self.command(), cwd=self.workdir, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, env=env)
         threading.Thread(target=self._pump, daemon=True).start()
-        line = self.wait_for(r"proxy listening at .*:(\d+)")
-        self.port = int(re.search(r":(\d+)\.?$", line.strip()).group(1))  # type: ignore[union-attr]
-        if wait_metrics:
-            line = self.wait_for(r"gonogo metrics at http://[^:]+:(\d+)/metrics")
-            self.metrics_port = int(re.search(r":(\d+)/metrics", line).group(1))  # type: ignore[union-attr]
-        self.wait_for("gonogo enforcing")
+        try:
+            line = self.wait_for(r"proxy listening at .*:(\d+)")
+            self.port = int(re.search(r":(\d+)\.?$", line.strip()).group(1))  # type: ignore[union-attr]
+            if wait_metrics:
+                line = self.wait_for(r"gonogo metrics at http://[^:]+:(\d+)/metrics")
+                self.metrics_port = int(re.search(r":(\d+)/metrics", line).group(1))  # type: ignore[union-attr]
+            self.wait_for("gonogo enforcing")
+        except BaseException:  # failed or interrupted while starting: the caller has no handle to stop it yet
+            processes.end(self.proc, timeout=10)
+            raise
         return self
 
     def _pump(self) -> None:
@@ -261,7 +274,7 @@ class Gonogo:
             except queue.Empty:
                 continue
             if line is None:
-                raise AssertionError(f"gonogo exited ({self.proc.poll() if self.proc else '?'}) before "
+                raise AssertionError(f"gonogo exited ({self.proc.wait(timeout=10) if self.proc else '?'}) before "
                                      f"{pattern!r}; output:\n{self.output()}")
             self.lines.append(line)
             if re.search(pattern, line):
@@ -286,15 +299,10 @@ class Gonogo:
                             timeout=20, **kwargs)  # type: ignore[arg-type]
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Send `sig` (to the process group), wait for the exit (SIGKILL after 20 s); the exit code."""
         if self.proc is None:
             return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(timeout=10)
+        return processes.end(self.proc, sig)
 
 
 def trust(*cas: Path) -> ssl.SSLContext:

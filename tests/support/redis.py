@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -22,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support import processes
 
 START_TIMEOUT = 10.0
 
@@ -58,7 +61,7 @@ class RedisServer:
         if exe is None:
             raise RuntimeError("redis-server is not installed (Debian package redis-server; `make test` installs it)")
         for attempt in range(3):
-            self.process = subprocess.Popen(
+            self.process = processes.spawn(  # own process group: see support/processes.py
                 [exe, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.dir), "--save", "",
                  "--appendonly", "yes", "--protected-mode", "no", "--logfile", "", "--loglevel", "notice"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)  # unbuffered: select() sees every line
@@ -92,9 +95,7 @@ class RedisServer:
         """SIGTERM (Redis flushes its append-only file and exits) or SIGKILL; waits for the exit."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            (self.process.kill if kill else self.process.terminate)()
-            self.process.wait(timeout=10)
+        processes.end(self.process, signal.SIGKILL if kill else signal.SIGTERM, timeout=10)
         self.process = None
 
     def __enter__(self) -> RedisServer:
