@@ -105,6 +105,17 @@ class Board:
     panels: tuple[Panel, ...]
 
 
+def _not_spent_panel() -> Panel:
+    """The "open tab" use that fair counting (policy/attention.py) did not charge."""
+    return Panel("timeseries", "Time-boxed requests that spent no minute, per hour",
+                 "Requests to time-boxed sites that were allowed without spending a minute of anyone's budget, "
+                 "because they showed no attention: `background` (fetch/XHR polls under the data threshold), "
+                 "`server-push` (WebSocket messages the server sent), `no-fetch-metadata` (clients without "
+                 "Sec-Fetch-* headers, when the policy says they never count). This is the \"open tab\" use the "
+                 "fair counting does not charge. " + GROUP_NOTE + " " + REQUESTS_NOTE,
+                 (Q(f"sum by (reason) (rate({m.NOT_SPENT}{GC}[{RATE}])) * 3600", "{{reason}}"),), "short", 24, 8)
+
+
 def _overview() -> Board:
     work_share = (f"(sum by (category) ({R_SECONDS}{GC}) / on () group_left () sum ({R_TODAY}{G})) "
                   f'and on () (max ({m.SCHEDULE_ACTIVE}{{schedule="$schedule"}}) == 1)')
@@ -160,13 +171,7 @@ def _overview() -> Board:
               "policy's default). " + REQUESTS_NOTE,
               (Q(f"sum by (rule) (increase({m.REQUESTS}{sel(BLOCK)}[$__range]))", "{{rule}}",
                  instant=True),), "short", 12, 8),
-        Panel("timeseries", "Time-boxed requests that spent no minute, per hour",
-              "Requests to time-boxed sites that were allowed without spending a minute of anyone's budget, "
-              "because they showed no attention: `background` (fetch/XHR polls under the data threshold), "
-              "`server-push` (WebSocket messages the server sent), `no-fetch-metadata` (clients without "
-              "Sec-Fetch-* headers, when the policy says they never count). This is the \"open tab\" use the "
-              "fair counting does not charge. " + GROUP_NOTE + " " + REQUESTS_NOTE,
-              (Q(f"sum by (reason) (rate({m.NOT_SPENT}{GC}[{RATE}])) * 3600", "{{reason}}"),), "short", 24, 8),
+        _not_spent_panel(),
     ))
 
 
