@@ -5,6 +5,7 @@ background requests. Minutes are moved with the test-only clock file, never wait
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -127,3 +128,21 @@ def test_websocket_that_only_receives_does_not_spend(setup: tuple[Gonogo, Origin
         assert balance(proxy.state, "user:chat", "feed", clock.now()) == (1, True, 0)
     finally:
         ws.close()
+
+
+def test_clients_without_fetch_metadata_can_be_set_never_to_count(tmp_path: Path) -> None:
+    cert, key = make_cert(tmp_path)
+    origin = Origin(cert, key).start()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY.replace("counting_background_kb: 64", "counting_without_fetch_metadata: never"))
+    clock = FileClock(tmp_path / "clock")
+    proxy = Gonogo(tmp_path, policy, "--set", "proxyauth=any", *clock.option()).start()
+    try:
+        setup = (proxy, origin, clock)
+        app = get(setup, "app", "facebook.test", "/api/timeline")  # a script: no Sec-Fetch-* at all
+        assert app.status_code == 200 and app.headers["x-gonogo-minutes-left"] == "30"
+        assert balance(proxy.state, "user:app", "feed", clock.now())[0] == 0
+        assert get(setup, "app", "facebook.test", "/", NAVIGATE).headers["x-gonogo-minutes-left"] == "29"
+    finally:
+        proxy.stop()
+        origin.stop()
