@@ -5,13 +5,13 @@ a policy reload that changes a budget's size too. Waiting is polling with a boun
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support import processes
 from tests.support.proxy import Gonogo, Origin, make_cert
 from tests.support.redis import RedisServer
 from tests.support.timebox import FileClock, balance, wait_until
@@ -44,8 +44,8 @@ def status(proxy: Gonogo, origin: Origin, user: str) -> int:
 
 def quota(command: str, policy: Path, state: str, clock: FileClock, *args: str) -> None:
     at = dt.datetime.fromtimestamp(clock.now(), dt.UTC).isoformat()
-    done = subprocess.run([str(GONOGO), "quota", command, "--policy", str(policy), "--state", state,
-                           "--user", "ann", "--at", at, *args], capture_output=True, text=True, timeout=60)
+    done = processes.run([str(GONOGO), "quota", command, "--policy", str(policy), "--state", state,
+                          "--user", "ann", "--at", at, *args], timeout=60, text=True)
     assert done.returncode == 0, done.stderr
 
 

@@ -6,14 +6,13 @@ one that sends spends its minutes. Minutes are moved with the proxy's test clock
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support import processes
 from tests.support.proxy import Gonogo, Origin, make_cert
 from tests.support.timebox import FileClock, balance, wait_until
 from tests.test_browser_e2e import CHROMIUM, spki_hash
@@ -70,24 +69,16 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gonogo, Or
 
 
 def tab(setup: tuple[Gonogo, Origin, FileClock, Path], url: str, name: str) -> subprocess.Popen[bytes]:
-    """One headless Chromium with one tab open on `url` (headless mode opens a single target per process)."""
+    """One headless Chromium with one tab open on `url` (headless mode opens a single target per process), in its
+    own process group (tests/support/processes.py) so closing it ends its helpers too."""
     proxy, _, _, tmp = setup
-    return subprocess.Popen(
+    return processes.spawn(
         [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", f"--user-data-dir={tmp / ('chromium-' + name)}",
          f"--proxy-server=http://127.0.0.1:{proxy.port}",
          f"--ignore-certificate-errors-spki-list={spki_hash(proxy.ca)}", url],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-
-
-def close(browser: subprocess.Popen[bytes]) -> None:
-    os.killpg(browser.pid, signal.SIGTERM)  # its own session: the browser and the helpers it started
-    try:
-        browser.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(browser.pid, signal.SIGKILL)
-        browser.wait(timeout=10)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def browse(setup: tuple[Gonogo, Origin, FileClock, Path], host: str, page: str, seen: str, budget: str) -> int:
@@ -112,7 +103,7 @@ def browse(setup: tuple[Gonogo, Origin, FileClock, Path], host: str, page: str, 
             wait_until(lambda b=before: messages() >= b + 4, f"{page} keeps going in minute {minute}",  # type: ignore[misc]
                        deadline=40)
     finally:
-        close(browser)
+        processes.end(browser)
     return balance(proxy.state, "ip:127.0.0.1", budget, start)[0]
 
 
