@@ -39,6 +39,7 @@ from .policy.model import Privacy
 log = logging.getLogger(__name__)
 
 EVENTS = ("block", "warn", "continue", "exhausted")
+REQUEST_EVENTS = ("requested", "approved", "denied", "expired")  # exception requests (see `record_request`)
 LOST_EVENT = "lost"  # a note, not a decision: {"time", "event": "lost", "dropped": n, "errors": n}
 FILE_PATTERN = re.compile(r"audit-(\d{4}-\d{2}-\d{2})\.jsonl")
 _QUEUE_LIMIT = 100_000
@@ -113,6 +114,25 @@ class AuditLog:
         }
         if decision.quota is not None:
             entry.update(budget=decision.quota.budget, used=decision.quota.used, limit=decision.quota.limit)
+        try:
+            self._queue.put_nowait((when.date(), json.dumps(entry, ensure_ascii=False) + "\n"))
+        except queue.Full:
+            self.dropped += 1
+            return False
+        self._ensure_thread()
+        return True
+
+    def record_request(self, event: str, *, request_id: str, user: str | None, rule: str, host: str,
+                       minutes: int, group: str | None = None, now: dt.datetime | None = None) -> bool:
+        """Queue the record of an exception request made, approved, denied or expired. Never the reason: it is
+        free text that may name people; it stays in the request store (purged after the retention)."""
+        if self.mode == "off" or event not in REQUEST_EVENTS:
+            return False
+        when = (now or self.clock()).astimezone(dt.UTC)
+        entry: dict[str, Any] = {
+            "time": when.isoformat(timespec="seconds").replace("+00:00", "Z"), "event": event, "request": request_id,
+            "rule": rule, "group": group, "host": host, "minutes": minutes, "user": self.user_field(user),
+        }
         try:
             self._queue.put_nowait((when.date(), json.dumps(entry, ensure_ascii=False) + "\n"))
         except queue.Full:

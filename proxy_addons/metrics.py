@@ -56,11 +56,12 @@ INTERCEPTED = "gonogo_intercepted_connections_total"
 LEDGER_ERRORS = "gonogo_ledger_errors_total"
 LEDGER_AVAILABLE = "gonogo_ledger_available"
 NOT_SPENT = "gonogo_requests_not_spent_total"
+EXCEPTION_REQUESTS = "gonogo_exception_requests_total"
 
 ALL_NAMES = (
     REQUESTS, SHADOW_DECISIONS, DECISION_SECONDS, ACTIVE_SECONDS, ACTIVE_USERS, USERS_TODAY, CATEGORY_USERS_TODAY,
     QUOTA_EXHAUSTED, WARN_CONTINUES, POLICY_INFO, POLICY_RELOADS, POLICY_LAST_RELOAD_OK, SCHEDULE_ACTIVE,
-    PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE, NOT_SPENT,
+    PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE, NOT_SPENT, EXCEPTION_REQUESTS,
 )
 """Every metric this module exports (histograms add `_bucket`, `_sum` and `_count` series)."""
 
@@ -73,6 +74,7 @@ RELOAD_RESULTS = ("ok", "error")
 PASSTHROUGH_REASONS = ("uncovered", "no-ca-mode")  # the addon's reasons, exported at 0 from the start
 # why a time-boxed request was decided but spent no minute (policy/attention.py)
 NOT_SPENT_REASONS = ("background", "server-push", "no-fetch-metadata")
+EXCEPTION_RESULTS = ("requested", "approved", "denied", "expired")  # exception requests, by what happened
 
 ACTIVE_WINDOW_MINUTES = 5
 DECISION_BUCKETS = (0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -126,6 +128,9 @@ class Metrics:
         self._not_spent = Counter(NOT_SPENT, "Time-boxed requests allowed without spending a minute (no attention: "
                                   "background polls, server pushes, ...), by primary group, category and reason.",
                                   ("group", "category", "reason"), registry=self._own)
+        self._exception_requests = Counter(EXCEPTION_REQUESTS, "Exception requests made, approved, denied and "
+                                           "expired, by primary group of the person asking.", ("group", "result"),
+                                           registry=self._own)
 
         # policy-derived label sets
         self._policy: Policy | None = None
@@ -215,6 +220,8 @@ class Metrics:
         for counter, groups, labels in self._zero_plan:
             if groups is None or group in groups or group == OTHER:
                 counter.labels(group, *labels)
+        for result in EXCEPTION_RESULTS:
+            self._exception_requests.labels(group, result)
 
     def _pseudonym(self, user_key: str) -> bytes:
         return hmac.new(self._key, user_key.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()[:16]
@@ -298,6 +305,11 @@ class Metrics:
                     self._exhausted_seen.popitem(last=False)
         self._exhausted.labels(self._group(group_label), self._category(category), self._rule(rule)).inc()
         return True
+
+    def exception_request(self, group_label: str, result: str) -> None:
+        """An exception request was made (`requested`), approved, denied or expired."""
+        self._exception_requests.labels(self._group(group_label), result if result in EXCEPTION_RESULTS
+                                        else OTHER).inc()
 
     def warn_continue(self, group_label: str, category: str | None, rule: str) -> None:
         """A person chose to continue past a warning."""

@@ -21,6 +21,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("proxy_addons.cli.notice", "add_notice"),  # gonogo notice
     ("proxy_addons.cli.run", "add_run"),  # gonogo run
     ("proxy_addons.cli.quota", "add_quota"),  # gonogo quota
+    ("proxy_addons.cli.requests", "add_requests"),  # gonogo requests
     ("proxy_addons.cli.audit", "add_audit"),  # gonogo audit
     ("proxy_addons.cli.ca", "add_ca"),  # gonogo ca
 )

@@ -38,6 +38,9 @@ def add_explain(subparsers: Any) -> None:
     p.add_argument("--sec-fetch-mode", metavar="MODE", help="the request's Sec-Fetch-Mode, e.g. navigate, cors")
     p.add_argument("--background-kb", type=_minutes, default=0, metavar="KB",
                    help="KB background requests of this person and budget moved so far this minute")
+    p.add_argument("--exception", type=_minutes, metavar="MINUTES",
+                   help="as if the person had an approved exception (gonogo requests) to the deciding rule, "
+                        "ending MINUTES from the moment of the request")
     p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
     p.set_defaults(func=cmd_explain)
 
@@ -91,6 +94,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
             note = "--used ignored: no time-box applies to this request"
         else:
             usage = Usage({first.quota.budget: BudgetUsage(args.used, False, 0, first.quota.period)})
+    if args.exception is not None:
+        first = evaluate(policy, who, request, now, usage)
+        rule = policy.rule(first.rule) if first.rule is not None else None
+        if rule is None or rule.exceptions is None:
+            note = "--exception ignored: the deciding rule takes no exception requests"
+        else:
+            until = now + dt.timedelta(minutes=args.exception)
+            usage = Usage(usage.budgets, exceptions={rule.name: ("(assumed)", until)})
     trace: list[Any] = []
     decision = evaluate(policy, who, request, now, usage, trace)
     if note:

@@ -89,6 +89,14 @@ def run_quota(args: argparse.Namespace) -> int:
         return 1
 
 
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    """`--policy` and `--state`, as every admin command on the store takes them (`gonogo quota`, `gonogo requests`)."""
+    p.add_argument("--policy", required=True, help="the policy file (budgets and time zone come from it)")
+    p.add_argument("--state", default=DEFAULT_STATE,
+                   help=f"the store, as for `gonogo run`: sqlite:PATH or redis://HOST:PORT/DB "
+                        f"(default {DEFAULT_STATE})")
+
+
 def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register `quota show|grant|reset` on the CLI's subparsers; as proxy_addons.cli expects, the parsed arguments
     carry their handler: `args.func(args) -> int` (the exit status)."""
@@ -97,10 +105,7 @@ def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     commands = quota.add_subparsers(dest="quota_command", required=True, metavar="show|grant|reset")
 
     def common(p: argparse.ArgumentParser, rule_required: bool = False) -> None:
-        p.add_argument("--policy", required=True, help="the policy file (budgets and time zone come from it)")
-        p.add_argument("--state", default=DEFAULT_STATE,
-                       help=f"the store, as for `gonogo run`: sqlite:PATH or redis://HOST:PORT/DB "
-                            f"(default {DEFAULT_STATE})")
+        add_store_options(p)
         who = p.add_mutually_exclusive_group(required=True)
         who.add_argument("--user", help="the person, as the proxy names them (proxyauth or trusted header)")
         who.add_argument("--ip", help="a client the proxy knows by address only (no user name)")

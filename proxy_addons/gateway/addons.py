@@ -1,12 +1,14 @@
 """The gateway's addon list, in hook order: `mitmdump -s proxy_addons/addon.py` and `gonogo run` both use it.
 
 Order matters where two addons handle one hook: the store opens before the policy watcher starts, and our
-own pages (PAC, status, continue link) answer a request before `Enforce` decides it.
+own pages (PAC, status, continue link, exception requests) answer a request before `Enforce` decides it; the
+exception requests start once the store is open.
 """
 
 from __future__ import annotations
 
 from .enforce import Enforce
+from .exceptions import ExceptionRequests
 from .own_pages import OwnPages
 from .passthrough import Passthrough
 from .resolve import Resolve
@@ -18,4 +20,5 @@ from .store import Store
 def make_addons(state: GatewayState | None = None) -> list[object]:
     """Every gateway addon, sharing `state` (a new one if not given; pass your own to read `state.fatal`)."""
     state = state if state is not None else GatewayState()
-    return [Store(state), PolicySource(state), Resolve(), Passthrough(state), OwnPages(state), Enforce(state)]
+    return [Store(state), PolicySource(state), Resolve(), Passthrough(state), ExceptionRequests(state), OwnPages(state),
+            Enforce(state)]

@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from ..metrics import Metrics
 from ..policy import NO_USAGE, BudgetUsage, Decision, Policy, QuotaState, Request, Usage, Who, evaluate
@@ -45,6 +45,8 @@ class Decider:
         self.unavailable = unavailable
         self.on_event = on_event  # audit hook: (event, policy, person, decision, host)
         self.clock = clock  # seconds since the epoch; tests move it
+        # a person's approved exceptions, rule -> (request id, until), with no I/O (gateway/exception_book.py)
+        self.exceptions_of: Callable[[str], Mapping[str, tuple[str, dt.datetime]]] | None = None
         self._charges: dict[tuple[str, str, str], tuple[int, Charge]] = {}
         self._pending: dict[tuple[str, str, str], tuple[int, asyncio.Future[Charge | None]]] = {}
         self._exhausted: set[tuple[str, str, str]] = set()
@@ -83,6 +85,10 @@ class Decider:
                 decision, host = found, candidate
         assert decision is not None
         request = Request(host, method, path, attention)
+        if self.exceptions_of is not None and decision.rule is not None and decision.action in ("block", "timebox"):
+            granted = self.exceptions_of(person.key)
+            if decision.rule in granted:  # the engine decides whether it is in force (and for this rule)
+                decision = evaluate(policy, who, request, now, Usage(exceptions=granted), groups=groups)
         if decision.decision == "warn" and decision.rule is not None:
             continued = await self._continues(person, now)
             if decision.rule in continued:

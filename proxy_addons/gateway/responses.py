@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from mitmproxy import http
 
@@ -22,6 +22,7 @@ from ..pages import (
     status_page,
     warn_page,
 )
+from ..pages.render import Html
 from ..policy import Decision, Policy, Who, period_of
 from ..policy.budgets import budgets_for
 from ..usage import Ledger
@@ -29,6 +30,7 @@ from . import continuelink, headsup
 from .pac import render_pac
 
 _OURS = {"x-gonogo": "1"}
+_FORM_CSP = PAGE_HEADERS["Content-Security-Policy"].replace("form-action 'none'", "form-action 'self'")
 
 
 def _html(status: int, body: str, extra: dict[str, str] | None = None) -> http.Response:
@@ -49,6 +51,10 @@ class Responder:
         self.metrics = metrics
         self.on_event = on_event
         self._pac: tuple[tuple[str, str, str], str] | None = None  # ((policy sha, proxy, status host), text)
+        # set by the exception-request addon (gateway/exceptions.py): the form of a block page, and the
+        # person's requests on the status page
+        self.request_form: Callable[[Policy, Who, Decision, str, str], Html | None] | None = None
+        self.requests_of: Callable[[Who, str, dt.datetime, dt.tzinfo], Awaitable[Html]] | None = None
 
     async def pac(self, policy: Policy, proxy: str, status_host: str) -> http.Response:
         """The PAC file; the status host always goes through the proxy, or its page could not be reached."""
@@ -76,7 +82,11 @@ class Responder:
                                             status_url=status_url), headers)
             return _text(403, block_text(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
         if navigation:
-            return _html(403, block_page(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
+            form = self.request_form(policy, person, decision, lang, req.path) if self.request_form else None
+            if form is not None:  # the form posts to this site's reserved path
+                headers["Content-Security-Policy"] = _FORM_CSP
+            return _html(403, block_page(decision, host=host, lang=lang, now=now, status_url=status_url,
+                                         request_form=form or Html("")), headers)
         return _text(403, block_text(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
 
     def heads_up(self, policy: Policy, person: Who, decision: Decision, host: str, req: http.Request,
@@ -142,7 +152,9 @@ class Responder:
                 used, extra = 0, 0
             rows.append({"budget": name, "used": used, "limit": quota.minutes + extra, "per": quota.per,
                          "resets_at": resets_at})
-        body = status_page(user=person.user, groups=groups, policy=policy, rows=rows, lang=lang, now=now)
+        requests = await self.requests_of(person, lang, now, policy.timezone) if self.requests_of else Html("")
+        body = status_page(user=person.user, groups=groups, policy=policy, rows=rows, lang=lang, now=now,
+                           requests=requests)
         return _html(200, body, {"content-language": lang})
 
 

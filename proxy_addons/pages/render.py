@@ -38,6 +38,9 @@ class Html(str):
     """Text that is already safe HTML (escaped values and our own markup)."""
 
 
+NO_HTML = Html("")
+
+
 def esc(value: object) -> Html:
     return value if isinstance(value, Html) else Html(html.escape(str(value), quote=True))
 
@@ -113,7 +116,7 @@ def _facts(pairs: Iterable[tuple[str, object]]) -> Html:
 # -- block ------------------------------------------------------------------------------------------
 
 def block_page(decision: Decision, *, host: str, lang: str, now: dt.datetime, status_url: str = STATUS_URL,
-               tz: dt.tzinfo | None = None) -> str:
+               tz: dt.tzinfo | None = None, request_form: Html = NO_HTML) -> str:
     """The 403 page for a blocked navigation: which rule, why, when access returns, time used.
     Times are shown in `tz`, by default the zone of `decision.until` (the policy's)."""
     facts: list[tuple[str, object]] = [
@@ -132,6 +135,7 @@ def block_page(decision: Decision, *, host: str, lang: str, now: dt.datetime, st
         heading=t(lang, "block.heading"), lead=t(lang, "block.lead", host=tag("span", host, "host")),
         message=_message(decision), facts=_facts(facts), status_url=status_url,
         status_link=t(lang, "status.link"), details_label=t(lang, "label.details"), reason=decision.reason,
+        request_form=request_form,
     )
 
 
@@ -221,7 +225,7 @@ def _budget_table(rows: list[BudgetRow], lang: str, now: dt.datetime, tz: dt.tzi
 
 def status_page(*, user: str | None, groups: tuple[str, ...], policy: Policy,
                 rows: Iterable[BudgetRow | Mapping[str, Any]], lang: str, now: dt.datetime,
-                client_ip: str | None = None) -> str:
+                client_ip: str | None = None, requests: Html = NO_HTML) -> str:
     """An employee's own view: who the proxy thinks they are, the rules that apply to them in plain
     words, the minutes left per budget (`rows`), and what is and is not recorded about them."""
     who: list[tuple[str, object]] = [(text(lang, "status.user"), user or text(lang, "status.anonymous"))]
@@ -248,7 +252,7 @@ def status_page(*, user: str | None, groups: tuple[str, ...], policy: Policy,
         heading=t(lang, "status.heading"), who_heading=t(lang, "status.who"), who=_facts(who),
         rules_heading=t(lang, "status.rules"), order=t(lang, "status.order"), rules=Html("\n".join(parts)),
         budgets_heading=t(lang, "status.budgets"),
-        budgets=_budget_table([BudgetRow.of(r) for r in rows], lang, now, policy.timezone),
+        budgets=_budget_table([BudgetRow.of(r) for r in rows], lang, now, policy.timezone), requests=requests,
         privacy_heading=t(lang, "privacy.heading"), counted_heading=t(lang, "privacy.counted"),
         counted=Html("\n".join(tag("li", c) for c in counted)), never_heading=t(lang, "privacy.never"),
         never=Html("\n".join(tag("li", n) for n in never)),

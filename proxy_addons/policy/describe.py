@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from .engine import Decision, Request, Step, Who
 from .model import Policy, Rule
 from .schedules import Schedule
-from .wording import phrases
+from .wording import phrases, text
 
 _LABEL = 11  # width of the summary's left column
 
@@ -74,6 +74,12 @@ def summarise(policy: Policy) -> str:
     if policy.identity.trusted_header:
         row("identity", [f"user name from header {policy.identity.trusted_header} of "
                          + ", ".join(str(n) for n in policy.identity.trusted_proxies)])
+    if policy.notify.webhook:
+        from urllib.parse import urlsplit
+
+        # only the host: the path of an incoming webhook is its secret
+        row("notify", [f"exception requests and decisions are posted to a webhook on "
+                       f"{urlsplit(policy.notify.webhook).hostname}"])
     count = len(policy.warnings)
     row("warnings", [f"{count} (printed above)"] if count else [])
     return "\n".join(lines)
@@ -120,6 +126,7 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
         lines.append("until       no change in sight")
     if decision.continue_minutes:
         lines.append(f"continue    choosing to continue allows {phrases.amount(decision.continue_minutes, 'minutes')}")
+    lines += _exception_lines(policy, decision, now)
     shadows = [f"'{s.rule}' would {s.decision}" for s in decision.shadow]
     lines.append(f"shadow      {'; '.join(shadows) if shadows else 'none'}")
     lines.append("rules       in order:")
@@ -139,6 +146,16 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     if decision.rule is None:
         lines.append(f"  --  default: {policy.default}")
     return "\n".join(lines)
+
+
+def _exception_lines(policy: Policy, decision: Decision, now: dt.datetime) -> list[str]:
+    """Whether the deciding rule takes exception requests (`exceptions:`), and what `--exception` assumed."""
+    rule = policy.rule(decision.rule) if decision.rule is not None else None
+    if rule is None or rule.exceptions is None:
+        return []
+    minutes = rule.exceptions.max_minutes
+    return [f"exceptions  {text('en', 'rule.exceptions', count=minutes, minutes=minutes)} "
+            "(gonogo requests approve)"]
 
 
 def _quota_line(decision: Decision, policy: Policy) -> str:

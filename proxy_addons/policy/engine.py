@@ -18,44 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
-from .attention import NAVIGATE, UNKNOWN, counts
-from .hosts import normalize_host
+from .asking import Request as Request  # re-exported: the engine is where callers find the inputs
+from .asking import Who as Who
+from .attention import NAVIGATE, counts
 from .model import Policy, Quota, Rule
 from .wording import phrases
-
-
-@dataclass(frozen=True, slots=True)
-class Who:
-    """Who is asking: a user name when the proxy knows one, and the client address."""
-
-    user: str | None = None
-    ip: str | None = None
-
-    @property
-    def key(self) -> str:
-        """Ledger key: the user name, or the address for people without one."""
-        if self.user:
-            return f"user:{self.user}"
-        return f"ip:{self.ip or 'unknown'}"
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    host: str  # normalised (see hosts.normalize_host)
-    method: str = "GET"
-    path: str = "/"
-    attention: str = UNKNOWN  # what the gateway observed (attention.classify); decides whether a minute counts
-    background_bytes: int = 0  # bytes background requests of this person and budget moved in this minute
-
-    @classmethod
-    def from_url(cls, url: str, method: str = "GET", attention: str = UNKNOWN, background_bytes: int = 0) -> Request:
-        if "://" not in url:
-            url = "https://" + url
-        parts = urlsplit(url)
-        host = parts.netloc.rpartition("@")[2]
-        return cls(normalize_host(host), method.upper(), parts.path or "/", attention, background_bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +42,8 @@ class BudgetUsage:
 class Usage:
     budgets: Mapping[str, BudgetUsage] = field(default_factory=lambda: MappingProxyType({}))
     continued: Mapping[str, dt.datetime] = field(default_factory=lambda: MappingProxyType({}))  # rule -> until
+    # approved exceptions (gonogo requests approve): rule -> (request id, until); honoured while the rule opts in
+    exceptions: Mapping[str, tuple[str, dt.datetime]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 NO_USAGE = Usage()
@@ -209,6 +179,9 @@ def _outcome(policy: Policy, rule: Rule, ts: float, now: dt.datetime, usage: Usa
              ) -> tuple[str, QuotaState | None, bool, str]:
     """(decision, quota, continued, reason) of a matching rule."""
     action = rule.action
+    if usage.exceptions and rule.exceptions is not None and _excepted(rule, now, usage) is not None:
+        granted = usage.exceptions[rule.name]
+        return "allow", None, False, phrases.exception_reason(rule.name, granted[0], granted[1])
     if action == "allow":
         return "allow", None, False, phrases.reason("allow", rule.name)
     if action == "block":
@@ -291,6 +264,10 @@ def _evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usag
             again = usage.continued[rule.name]
             if again.timestamp() < until_ts:
                 until, until_ts = again, again.timestamp()
+        elif usage.exceptions and decision == "allow" and rule.action != "allow":
+            ends = _excepted(rule, now, usage)
+            if ends is not None and ends.timestamp() < until_ts:
+                until, until_ts = ends, ends.timestamp()
         if decision != "allow" and until is not None and refine:
             until = _refine_until(policy, who, request, decision, until, usage, groups)
         return _new_decision(
@@ -304,6 +281,21 @@ def _evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usag
     return _new_decision(default, default, None, info.category, groups[0] if groups else None,
                          _DEFAULT_REASON.get(default) or phrases.default_reason(default),
                          None, until, tuple(shadows) if shadows else (), None, None, False)
+
+
+def _excepted(rule: Rule, now: dt.datetime, usage: Usage) -> dt.datetime | None:
+    """When the approved exception to `rule` in `usage` ends, if one is in force now (and the rule opts in)."""
+    granted = usage.exceptions.get(rule.name)
+    if granted is None or rule.exceptions is None or granted[1].timestamp() <= now.timestamp():
+        return None
+    return granted[1]
+
+
+def exception_of(decision: Decision, usage: Usage) -> tuple[str, dt.datetime] | None:
+    """(request id, until) of the exception that allowed `decision`, if one did (for the response header)."""
+    if decision.decision != "allow" or decision.rule is None or decision.action == "allow" or decision.continued:
+        return None
+    return usage.exceptions.get(decision.rule) if usage.exceptions else None
 
 
 _NEVER = float("inf")

@@ -83,4 +83,5 @@ def _compile(report: Report, doc: LocDict) -> Policy:
         schedules=schedules, categories=categories, groups=groups, rules=tuple(rules),
         default=doc.get("default", "allow"), privacy=privacy, identity=identity, index=index,
         budgets=budgets, warnings=report.sorted_warnings(), counting=sections.counting(doc),
+        notify=sections.notify(report, doc.get("notify") or LocDict()),
     )

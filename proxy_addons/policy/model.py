@@ -29,6 +29,20 @@ class Quota:
 
 
 @dataclass(frozen=True, slots=True)
+class ExceptionPolicy:
+    """`exceptions:` of a block or timebox rule: people may ask for an exception from its block page."""
+
+    max_minutes: int = 240  # the longest exception a person may ask for
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """`notify:`: where new exception requests and decisions are posted (None: nowhere)."""
+
+    webhook: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     index: int
     name: str
@@ -48,6 +62,7 @@ class Rule:
     description: str | None = None
     shadow: bool = False
     counting: str | None = None  # attention | requests; None: the policy's
+    exceptions: ExceptionPolicy | None = None  # None: no request form on its pages
 
     @property
     def tag(self) -> str:
@@ -123,6 +138,7 @@ class Policy:
     budgets: Mapping[str, Quota]
     warnings: tuple[Problem, ...] = ()
     counting: Counting = Counting()
+    notify: Notify = field(default_factory=Notify)
     lookups: Lookups = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -160,5 +176,5 @@ class Policy:
         return next((r for r in self.rules if r.name == name), None)
 
 
-__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "Counting", "Group", "HostInfo", "Identity", "Policy", "Privacy",
-           "Quota", "Rule"]
+__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "Counting", "ExceptionPolicy", "Group", "HostInfo", "Identity",
+           "Notify", "Policy", "Privacy", "Quota", "Rule"]

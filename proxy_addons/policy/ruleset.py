@@ -11,7 +11,7 @@ from typing import Any
 
 from .domainlists import domains
 from .hosts import DomainIndex
-from .model import Category, Group, Quota, Rule
+from .model import Category, ExceptionPolicy, Group, Quota, Rule
 from .report import Report, suggest
 from .schedules import Schedule
 from .yamlsource import LocDict, LocList, Pos
@@ -55,6 +55,7 @@ def compile_rules(report: Report, items: LocList, schedules: dict[str, Schedule]
             continue_minutes=body.get("continue_minutes", 15), message=body.get("message"),
             description=body.get("description"), shadow=bool(body.get("shadow", False)),
             counting=_counting(report, body),
+            exceptions=_exceptions(report, body),
         ))
     return rules, budgets.quotas
 
@@ -122,6 +123,23 @@ def _quota(report: Report, body: LocDict, budgets: _Budgets) -> Quota | None:
     if "continue_minutes" in body and action != "warn":
         report.error(body.key_pos["continue_minutes"], f"rule '{name}': continue_minutes only applies to action warn")
     return quota
+
+
+def _exceptions(report: Report, body: LocDict) -> ExceptionPolicy | None:
+    """`exceptions:` opts a block or timebox rule in to requests from its block page."""
+    spec = body.get("exceptions")
+    if spec is None:
+        return None
+    name, action = body["name"], body["action"]
+    if action not in ("block", "timebox"):
+        report.error(body.key_pos["exceptions"], f"rule '{name}': exceptions only apply to action block or timebox, "
+                                                 f"not {action}")
+        return None
+    if body.get("shadow"):
+        report.error(body.key_pos["exceptions"], f"rule '{name}': a shadow rule never blocks, so nobody can ask "
+                                                 "for an exception to it")
+        return None
+    return ExceptionPolicy(int(spec["max_minutes"]))
 
 
 def _refs(report: Report, body: LocDict, key: str, known: Mapping[str, Any], what: str) -> list[str]:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .domainlists import domain_file, domains
 from .hosts import DomainIndex
-from .model import Category, Counting, Group, Identity, IPNetwork, Privacy
+from .model import Category, Counting, Group, Identity, IPNetwork, Notify, Privacy
 from .report import Report, suggest
 from .schedules import Holidays, Schedule, Window, parse_days, parse_time
 from .yamlsource import LocDict, LocList
@@ -127,3 +127,22 @@ def counting(doc: LocDict) -> Counting:
     default = Counting()
     return Counting(doc.get("counting", default.mode), doc.get("counting_background_kb", default.background_kb),
                     doc.get("counting_without_fetch_metadata", default.without_fetch_metadata))
+
+
+def notify(report: Report, spec: LocDict) -> Notify:
+    """`notify: {webhook: URL}`: an http(s) URL with a host (the schema checks the scheme)."""
+    from urllib.parse import urlsplit
+
+    url = spec.get("webhook")
+    if url is None:
+        return Notify()
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        report.error(spec.value_pos["webhook"], f"notify: webhook {url!r} is not an http(s) URL like "
+                                                "https://hooks.example.com/services/T000/B000/XXXX")
+        return Notify()
+    return Notify(url)

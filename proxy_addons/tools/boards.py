@@ -236,6 +236,12 @@ def _policy_impact() -> Board:
               "Requests per group and decision over the dashboard's time range. " + by_group + " " + REQUESTS_NOTE,
               (Q(f"sum by (group, decision) (increase({m.REQUESTS}{GC}[$__range]))", "{{group}}: {{decision}}",
                  instant=True),), "short", 24, 8),
+        Panel("bargauge", "Exception requests: asked, approved, denied, expired",
+              "Requests for an exception people made from block pages (rules with `exceptions:`) over the "
+              "dashboard's time range, by what became of them, per group. Many requests for one rule suggest the "
+              "rule is in the way of real work. " + by_group,
+              (Q(f"sum by (group, result) (increase({m.EXCEPTION_REQUESTS}{G}[$__range]))", "{{group}}: {{result}}",
+                 instant=True),), "short", 24, 8),
     ))
 
 

@@ -99,6 +99,8 @@ class _Writer:
                 text += " " + self.w("shared_budget", pool=quota.pool, others=self.join(others))
         if rule.message:
             text += f" “{rule.message}”"
+        if rule.exceptions is not None:
+            text += " " + self.w("exception_item", rule.exceptions.max_minutes, minutes=rule.exceptions.max_minutes)
         return Item(text, f"{rule.name} — {self.whom(rule)}")
 
     def trial_item(self, rule: Rule) -> Item:
@@ -164,6 +166,8 @@ class _Writer:
             items.append(Item(self.w("no_counting")))
         if any(r.action == "warn" for r in enforced):
             items.append(Item(self.w("continue_counted")))
+        if any(r.exceptions is not None for r in enforced):
+            items.append(Item(self.w("exception_counted")))
         return items
 
     def never_items(self) -> list[Item]:

@@ -157,6 +157,11 @@ def quota_reason(rule: str, left: int, limit: int, period: str, used_up: bool, l
     return text(lang, "reason.timebox", count=limit, rule=rule, left=left, limit=limit, per=period)
 
 
+def exception_reason(rule: str, request_id: str, until: dt.datetime, lang: str = "en") -> str:
+    """Why a blocking rule allowed: an approved exception (named by its request id) until a moment."""
+    return text(lang, "reason.exception", rule=rule, id=request_id, until=until.strftime("%Y-%m-%d %H:%M %Z"))
+
+
 def default_reason(default: str, lang: str = "en") -> str:
     return text(lang, "reason.default", default=default)
 
@@ -194,6 +199,9 @@ def rule_sentence(policy: Policy, rule: Rule) -> str:
             sentence += f" from budget '{rule.quota.pool}'"
     elif rule.action == "warn":
         sentence += f"; continuing allows {amount(rule.continue_minutes or 0, 'minutes')}"
+    if rule.exceptions is not None:
+        minutes = rule.exceptions.max_minutes
+        sentence += "; " + text("en", "rule.exceptions", count=minutes, minutes=minutes)
     if rule.shadow:
         sentence = f"[shadow, never enforced] would {sentence}"
     return sentence
@@ -234,6 +242,9 @@ def rule_line(rule: Rule, policy: Policy, lang: str) -> str:
         conditions.append(text(lang, "cond.methods", methods=", ".join(sorted(rule.methods))))
     if rule.paths:
         conditions.append(text(lang, "cond.paths", paths=", ".join(rule.paths)))
+    if rule.exceptions is not None:
+        conditions.append(text(lang, "rule.exceptions", count=rule.exceptions.max_minutes,
+                               minutes=rule.exceptions.max_minutes))
     words = text(lang, "rule.line", targets=page_targets(rule, lang), action=action)
     return "; ".join([words, *conditions]) + "."
 

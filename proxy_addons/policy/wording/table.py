@@ -9,11 +9,13 @@ the same keys; a test holds the columns to the same keys and placeholders.
 from __future__ import annotations
 
 from .en import EN
+from .en_exceptions import EN_EXCEPTIONS
 from .nl import NL
+from .nl_exceptions import NL_EXCEPTIONS
 
 LANGUAGES = ("en", "nl")
 DEFAULT_LANGUAGE = "en"
-TABLE: dict[str, dict[str, str | tuple[str, str]]] = {"en": EN, "nl": NL}
+TABLE: dict[str, dict[str, str | tuple[str, str]]] = {"en": {**EN, **EN_EXCEPTIONS}, "nl": {**NL, **NL_EXCEPTIONS}}
 
 WEEKDAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),

@@ -1,0 +1,44 @@
+"""What a decision is asked about: who asks (`Who`) and what they ask for (`Request`), as plain values.
+
+Beside the engine so the gateway, `gonogo explain` and the tests build the same inputs; `engine` re-exports both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .attention import UNKNOWN
+from .hosts import normalize_host
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who is asking: a user name when the proxy knows one, and the client address."""
+
+    user: str | None = None
+    ip: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Ledger key: the user name, or the address for people without one."""
+        if self.user:
+            return f"user:{self.user}"
+        return f"ip:{self.ip or 'unknown'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    host: str  # normalised (see hosts.normalize_host)
+    method: str = "GET"
+    path: str = "/"
+    attention: str = UNKNOWN  # what the gateway observed (attention.classify); decides whether a minute counts
+    background_bytes: int = 0  # bytes background requests of this person and budget moved in this minute
+
+    @classmethod
+    def from_url(cls, url: str, method: str = "GET", attention: str = UNKNOWN, background_bytes: int = 0) -> Request:
+        if "://" not in url:
+            url = "https://" + url
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+        return cls(normalize_host(host), method.upper(), parts.path or "/", attention, background_bytes)
