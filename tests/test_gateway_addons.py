@@ -75,6 +75,7 @@ async def stop(addons: list[Any]) -> None:
 def page_flow(host: str, path: str = "/", navigation: bool = True) -> Any:
     flow = tflow.tflow(req=tutils.treq(host=host, port=80, path=path.encode(), scheme=b"http"))
     flow.request.headers["host"] = host
+    flow.client_conn.sockname = ("127.0.0.1", 8080)  # the proxy's own address, as a real connection has
     if navigation:
         flow.request.headers["sec-fetch-dest"] = "document"
     return flow

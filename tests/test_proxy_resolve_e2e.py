@@ -27,7 +27,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gonogo]:
     work = tmp_path_factory.mktemp("resolve")
     policy = work / "policy.yaml"
     policy.write_text(POLICY)
-    gonogo = Gonogo(work, policy).start()
+    gonogo = Gonogo(work, policy, "--log-requests").start()  # the test reads connection lines with addresses
     yield gonogo
     assert gonogo.stop() == 0, gonogo.output()
 

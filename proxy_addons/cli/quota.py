@@ -18,6 +18,7 @@ from ..policy.budgets import BudgetLookupError
 from ..tools.quota import BudgetView, grant, reset, show
 from ..usage import DEFAULT_STATE, open_store
 from ..usage.ledger import LedgerUnavailable
+from .numbers import MAX_GRANT_MINUTES, int_between
 
 
 def _print(views: list[BudgetView], as_json: bool, user: str) -> None:
@@ -118,6 +119,7 @@ def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     common(commands.add_parser("show", help="used, limit and reset time of each budget that applies"))
     g = commands.add_parser("grant", help="extra minutes in the current period (today, this week)")
     common(g, rule_required=True)
-    g.add_argument("--minutes", type=int, required=True, help="extra minutes (negative takes back)")
+    g.add_argument("--minutes", type=int_between(-MAX_GRANT_MINUTES, MAX_GRANT_MINUTES), required=True,
+                   help=f"extra minutes (negative takes back; at most {MAX_GRANT_MINUTES} either way)")
     common(commands.add_parser("reset", help="forget the current period's used and extra minutes"))
     return quota

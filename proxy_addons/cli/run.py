@@ -14,6 +14,8 @@ import sys
 from typing import Any
 
 from ..policy import PolicyError, load_policy
+from ..usage.statespec import StateError, check_state
+from .numbers import int_between
 
 
 def add_run(subparsers: Any) -> None:
@@ -25,9 +27,11 @@ def add_run(subparsers: Any) -> None:
     p.add_argument("--listen-host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; a gateway uses its LAN address or 0.0.0.0; "
                         "mitmproxy's block_global still refuses clients with public addresses)")
-    p.add_argument("--listen-port", type=int, default=8080, help="proxy port (0 picks a free one; the log says which)")
+    p.add_argument("--listen-port", type=int_between(0, 65535), default=8080,
+                   help="proxy port (0 picks a free one; the log says which)")
     p.add_argument("--metrics-host", default="127.0.0.1", help="address of /metrics and /healthz")
-    p.add_argument("--metrics-port", type=int, default=9464, help="port of /metrics and /healthz (-1 disables)")
+    p.add_argument("--metrics-port", type=int_between(-1, 65535), default=9464,
+                   help="port of /metrics and /healthz (-1 disables)")
     p.add_argument("--state", default="sqlite:var/gonogo.db",
                    help="quota ledger: sqlite:PATH (default sqlite:var/gonogo.db) or redis://HOST:PORT/DB")
     p.add_argument("--tls", choices=["intercept", "passthrough-only"], default="intercept",
@@ -39,7 +43,10 @@ def add_run(subparsers: Any) -> None:
                    help="connect to IP for HOST (and its subdomains), like curl --resolve; decisions still use HOST")
     p.add_argument("--set", dest="setoptions", action="append", default=[], metavar="OPTION=VALUE",
                    help="any mitmproxy option, e.g. --set proxyauth=@htpasswd --set confdir=/etc/gonogo/ca")
-    p.add_argument("-q", "--quiet", action="store_true", help="do not print each flow")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no flows, even with --log-requests")
+    p.add_argument("--log-requests", action="store_true",
+                   help="log every request (method, URL with path and query) and client addresses; off by "
+                        "default, as the employee notice promises")
     p.set_defaults(func=run)
 
 
@@ -54,6 +61,11 @@ def run(args: argparse.Namespace) -> int:
     for warning in policy.warnings:
         print(warning, file=sys.stderr)
     try:
+        check_state(args.state)
+    except StateError as exc:
+        print(f"gonogo: cannot start: {exc}", file=sys.stderr)
+        return 1
+    try:
         return asyncio.run(_serve(args))
     except KeyboardInterrupt:
         return 0
@@ -65,6 +77,7 @@ async def _serve(args: argparse.Namespace) -> int:
 
     from ..gateway.addons import make_addons
     from ..gateway.state import GatewayState
+    from ..gateway.streaming import DEFAULT_STREAM
 
     logging.getLogger().setLevel(logging.INFO)
     for noisy in ("asyncio", "hpack", "quic"):
@@ -83,6 +96,8 @@ async def _serve(args: argparse.Namespace) -> int:
             gonogo_tls=args.tls,
             gonogo_ledger_unavailable=args.ledger_unavailable,
             gonogo_resolve=args.resolve,
+            gonogo_log_requests=args.log_requests,
+            stream_large_bodies=DEFAULT_STREAM,
         )
         if args.setoptions:
             opts.set(*args.setoptions)

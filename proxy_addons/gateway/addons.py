@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from .enforce import Enforce
 from .exceptions import ExceptionRequests
+from .liveconnections import LiveConnections
+from .logprivacy import LogPrivacy
 from .own_pages import OwnPages
 from .passthrough import Passthrough
 from .resolve import Resolve
 from .source import PolicySource
 from .state import GatewayState
 from .store import Store
+from .streaming import Streaming
 
 
 def make_addons(state: GatewayState | None = None) -> list[object]:
     """Every gateway addon, sharing `state` (a new one if not given; pass your own to read `state.fatal`)."""
     state = state if state is not None else GatewayState()
-    return [Store(state), PolicySource(state), Resolve(), Passthrough(state), ExceptionRequests(state), OwnPages(state),
-            Enforce(state)]
+    return [Store(state), PolicySource(state), Resolve(), Passthrough(state), LiveConnections(state),
+            ExceptionRequests(state), OwnPages(state), Enforce(state), LogPrivacy(), Streaming()]

@@ -14,9 +14,10 @@ import hmac
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 CONTINUE_PATH = "/__gonogo__/continue"
 LINK_LIFETIME_SECONDS = 600
@@ -79,3 +80,23 @@ def verify(key: bytes, person: str, query: str, now: float) -> ContinueGrant | N
     if not hmac.compare_digest(sig, _sign(key, person, rule, expires, next_path)):
         return None
     return ContinueGrant(rule, next_path)
+
+
+def followed_by_the_person(headers: Mapping[str, str], host: str) -> bool:
+    """Whether a continue request is a top-level navigation the person started (a click on the warn page
+    for `host`).
+
+    The warn page is answered on the warned site's own origin, so that site could load it in a frame or
+    navigate to its link by script and continue without the person. Browsers say how a request came about
+    in the `Sec-Fetch-*` headers: a frame, a fetch, a cross-site or a script-started navigation is refused.
+    Browsers send those headers over HTTPS only; without them a `Referer` from another host is refused.
+    Clients that send neither (curl, older browsers) are not pages a site can script."""
+    def get(name: str) -> str:
+        return (headers.get(name) or "").strip().lower()
+
+    mode, dest, site, user = (get("sec-fetch-mode"), get("sec-fetch-dest"), get("sec-fetch-site"),
+                              get("sec-fetch-user"))
+    if mode or dest or site or user:
+        return mode == "navigate" and dest in ("document", "") and site != "cross-site" and user == "?1"
+    referer = get("referer")
+    return not referer or (urlsplit(referer).hostname or "") == host.lower().rstrip(".")

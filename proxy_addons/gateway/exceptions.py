@@ -159,7 +159,7 @@ class ExceptionRequests:
 
         if req.method != "POST":
             return refused(405, text(lang, "refused.forbidden"))
-        if cross_site(req) or len(req.raw_content or b"") > MAX_BODY:
+        if cross_site(req) or req.raw_content is None or len(req.raw_content) > MAX_BODY:  # None: streamed
             return refused(403, text(lang, "refused.forbidden"))
         person = flow_person(policy, flow)
         form = _form(req)

@@ -16,8 +16,10 @@ ES3 so they run in every PAC engine (V8, SpiderMonkey, Windows' JScript).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from collections import OrderedDict
 
 from ..pages import STATUS_URL
 from ..policy import Policy
@@ -79,3 +81,51 @@ def render_pac(policy: Policy, proxy: str, *, always: tuple[str, ...] = (STATUS_
         "  }\n"
         "}\n"
     )
+
+
+_PLACEHOLDER = "gonogo-proxy.invalid:1"  # stands for the proxy address in a cached PAC file
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PROXY_ADDRESS = re.compile(rf"(?P<host>{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{{1,5}}))?")
+
+
+def proxy_address(value: str) -> str | None:
+    """`value` (a Host header) as the `host:port` a PAC file may name, or None when it is not a host name,
+    IPv4 or [IPv6] address with an optional port: it is written into JavaScript every browser runs."""
+    found = _PROXY_ADDRESS.fullmatch(value)
+    if found is None or len(value) > 260:
+        return None
+    port = int(found["port"] or 80)  # a Host header without a port: the PAC file was fetched on port 80
+    if not 0 < port < 65536:
+        return None
+    return f"{found['host']}:{port}"
+
+
+class PacCache:
+    """PAC files, written out once per policy and status host (a million domains take a second or two, off
+    the event loop) and then only filled in with the proxy address each client used. The address comes
+    from the unauthenticated Host header, so the filled-in copies are bounded too."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._template: tuple[tuple[str, str], str] | None = None  # ((policy sha, status host), text)
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = asyncio.Lock()
+
+    async def get(self, policy: Policy, proxy: str, status_host: str) -> bytes:
+        """The PAC file naming `proxy` (already checked by `proxy_address`)."""
+        key = (policy.sha256, status_host)
+        async with self._lock:  # simultaneous first requests build it once
+            if self._template is None or self._template[0] != key:
+                text = await asyncio.to_thread(render_pac, policy, _PLACEHOLDER, always=(status_host,))
+                self._template = (key, text)
+                self._bodies.clear()
+        template = self._template[1]
+        body = self._bodies.get(proxy)
+        if body is None:
+            body = template.replace(json.dumps(f"PROXY {_PLACEHOLDER}"), json.dumps(f"PROXY {proxy}")).encode()
+            self._bodies[proxy] = body
+            while len(self._bodies) > self.size:
+                self._bodies.popitem(last=False)
+        else:
+            self._bodies.move_to_end(proxy)
+        return body

@@ -3,7 +3,6 @@ PAC file. Built from `pages/` and `pac`, so the addon's hooks stay a few lines e
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
@@ -25,9 +24,10 @@ from ..pages import (
 from ..pages.render import Html
 from ..policy import Decision, Policy, Who, period_of
 from ..policy.budgets import budgets_for
+from ..policy.wording import text
 from ..usage import Ledger
 from . import continuelink, headsup
-from .pac import render_pac
+from .pac import PacCache, proxy_address
 
 _OURS = {"x-gonogo": "1"}
 _FORM_CSP = PAGE_HEADERS["Content-Security-Policy"].replace("form-action 'none'", "form-action 'self'")
@@ -50,22 +50,22 @@ class Responder:
         self.ledger = ledger
         self.metrics = metrics
         self.on_event = on_event
-        self._pac: tuple[tuple[str, str, str], str] | None = None  # ((policy sha, proxy, status host), text)
+        self._pacs = PacCache()
         # set by the exception-request addon (gateway/exceptions.py): the form of a block page, and the
         # person's requests on the status page
         self.request_form: Callable[[Policy, Who, Decision, str, str], Html | None] | None = None
         self.requests_of: Callable[[Who, str, dt.datetime, dt.tzinfo], Awaitable[Html]] | None = None
 
     async def pac(self, policy: Policy, proxy: str, status_host: str) -> http.Response:
-        """The PAC file; the status host always goes through the proxy, or its page could not be reached."""
-        wanted = (policy.sha256, proxy, status_host)
-        if self._pac is None or self._pac[0] != wanted:
-            # a policy with a million domains takes a second or two to write out: not on the event loop
-            text = await asyncio.to_thread(render_pac, policy, proxy, always=(status_host,))
-            self._pac = (wanted, text)
-        return http.Response.make(200, self._pac[1].encode("utf-8"),
-                                  {"content-type": "application/x-ns-proxy-autoconfig", "cache-control": "max-age=300",
-                                   "x-content-type-options": "nosniff"})
+        """The PAC file; the status host always goes through the proxy, or its page could not be reached.
+        `proxy` comes from the request's Host header: anything but a host and port is refused."""
+        address = proxy_address(proxy)
+        if address is None:
+            return _text(400, "Bad request: the Host header is not a host name or address with a port.\n")
+        body = await self._pacs.get(policy, address, status_host)
+        headers = {k.lower(): v for k, v in TEXT_HEADERS.items()}  # nosniff, no framing, like every answer of ours
+        headers.update({"content-type": "application/x-ns-proxy-autoconfig", "cache-control": "max-age=300"})
+        return http.Response.make(200, body, headers)
 
     def refusal(self, policy: Policy, person: Who, decision: Decision, host: str,
                 req: http.Request, status_host: str) -> http.Response:
@@ -104,7 +104,11 @@ class Responder:
 
     async def continue_link(self, policy: Policy, person: Who, req: http.Request,
                             hosts: list[str]) -> http.Response:
-        """Answered here, never forwarded: the origin must not learn of our links."""
+        """Answered here, never forwarded: the origin must not learn of our links. Only the person's own
+        click counts: a frame or a script of the warned site cannot follow the link (see continuelink)."""
+        if not continuelink.followed_by_the_person(req.headers, req.pretty_host):
+            lang = pick_language(req.headers.get("accept-language"))
+            return _text(403, text(lang, "continue.click") + "\n", {"content-language": lang})
         query = req.path.partition("?")[2]
         grant = continuelink.verify(self.key, person.key, query, time.time())
         seen = headsup.parse(grant.rule) if grant else None

@@ -15,6 +15,8 @@ from .state import GatewayState
 
 log = logging.getLogger("gonogo")
 
+MAX_RELOAD_MS = 3_600_000
+
 
 class PolicySource:
     def __init__(self, state: GatewayState) -> None:
@@ -27,8 +29,9 @@ class PolicySource:
 
     def configure(self, updated: set[str]) -> None:
         if "gonogo_reload_ms" in updated:
-            if ctx.options.gonogo_reload_ms <= 0:
-                raise exceptions.OptionsError(f"gonogo_reload_ms must be positive, not {ctx.options.gonogo_reload_ms}")
+            if not 0 < ctx.options.gonogo_reload_ms <= MAX_RELOAD_MS:
+                raise exceptions.OptionsError(f"gonogo_reload_ms must be positive and at most {MAX_RELOAD_MS} "
+                                              f"(an hour), not {ctx.options.gonogo_reload_ms}")
             if self.watcher is not None:
                 self.watcher.interval = ctx.options.gonogo_reload_ms / 1000
         if "gonogo_policy" in updated:

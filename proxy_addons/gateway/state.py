@@ -7,6 +7,7 @@ through each other's attributes, so any addon can be tested alone with a fresh `
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from mitmproxy import ctx, http
 
 from ..audit import AuditLog
 from ..metrics import Metrics
-from ..pages import STATUS_URL
+from ..pages import STATUS_URL, TEXT_HEADERS
 from ..policy import BadHost, Decision, Policy, PolicyError, Who, normalize_host
 from ..usage import ResilientLedger
 from .decider import Decider
@@ -39,6 +40,7 @@ class GatewayState:
     state_dir: Path = Path("var")
     status_host: str = DEFAULT_STATUS_HOST
     fatal: str | None = None  # why the proxy stopped itself, for `gonogo run`'s exit status
+    on_install: list[Callable[[Policy], None]] = field(default_factory=list)  # told of each later policy
 
     @property
     def ready(self) -> bool:
@@ -64,6 +66,9 @@ class GatewayState:
             log.info(f"gonogo: policy reloaded (sha256 {policy.sha256[:12]}, {len(policy.rules)} rules)")
         for warning in policy.warnings:
             log.warning(str(warning))
+        if not first:
+            for listener in self.on_install:
+                listener(policy)
 
     def reload_failed(self, exc: PolicyError) -> None:
         self.metrics.reload("error")
@@ -97,4 +102,4 @@ def refuse(flow: http.HTTPFlow, what: str) -> None:
     log.exception(f"gonogo: could not decide {what} to {flow.request.host}; refusing it")
     flow.response = http.Response.make(
         503, b"The gateway could not decide this request. Try again; if it persists, tell IT.\n",
-        {"content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff"})
+        TEXT_HEADERS)

@@ -19,7 +19,7 @@ from mitmproxy import ctx, exceptions
 
 from ..audit import AuditLog
 from ..metrics import MetricsServer
-from ..usage import open_ledger
+from ..usage import StateError, open_ledger
 from . import continuelink
 from .decider import Decider
 from .freshness import ChangeWatch
@@ -66,6 +66,9 @@ class Store:
                 self.state.ledger.unavailable = unavailable
             if self.state.decider is not None:
                 self.state.decider.unavailable = unavailable
+        if "gonogo_metrics_port" in updated and not -1 <= ctx.options.gonogo_metrics_port <= 65535:
+            raise exceptions.OptionsError(f"gonogo_metrics_port must be -1 to 65535, not "
+                                          f"{ctx.options.gonogo_metrics_port}")
         if {"gonogo_metrics_host", "gonogo_metrics_port"} & updated and self._opened is not None:
             wanted_server = (ctx.options.gonogo_metrics_host, ctx.options.gonogo_metrics_port)
             if wanted_server != self._serving:
@@ -80,6 +83,9 @@ class Store:
             return
         try:
             self._open()
+        except StateError as exc:  # one line names the value and the file; a traceback would not help
+            self.state.stop(f"gonogo: cannot start: {exc}")
+            return
         except Exception as exc:
             log.exception("gonogo: cannot start")
             self.state.stop(f"gonogo: cannot start: {exc}")

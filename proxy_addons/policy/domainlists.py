@@ -4,12 +4,11 @@ a million lines. Each name is normalised, or reported with `file:line` when it i
 from __future__ import annotations
 
 import codecs
-import os
 import re
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from .filelimits import open_regular
 from .hosts import BadHost, normalize_host
 from .report import Report, oserror
 from .yamlsource import LocList, Pos
@@ -35,10 +34,7 @@ def domain_file(report: Report, name: str, pos: Pos) -> Iterator[list[str]]:
     A chunk of plain lower-case names (the usual case) is checked at once by C string operations."""
     path = (report.base_dir / name) if not Path(name).is_absolute() else Path(name)
     try:
-        handle = path.open("rb")
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            handle.close()  # a device or pipe (/dev/zero, a FIFO) might never end
-            raise OSError(0, "not a regular file")
+        handle = open_regular(path)  # a device or pipe (/dev/zero, a FIFO) might never end
     except OSError as exc:
         report.error(pos, f"cannot read domain list {name!r}: {oserror(exc)}")
         return

@@ -15,6 +15,7 @@ import yaml
 
 from . import sections, yamlsource
 from .errors import PolicyError, Problem
+from .filelimits import read_bounded
 from .hosts import DomainIndex
 from .model import Policy
 from .report import Report, oserror
@@ -29,7 +30,7 @@ def load_policy(path: str | Path) -> Policy:
     """Load and compile a policy file; raises PolicyError (never anything else) when it is not valid."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path)
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError([Problem(str(path), 1, 1, f"cannot read the policy: {oserror(exc)}")]) from None

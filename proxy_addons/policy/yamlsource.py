@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from .filelimits import MAX_ALIAS_NODES, MAX_DEPTH
+
 Pos = tuple[int, int]  # 1-based line, column
 
 
@@ -39,7 +41,57 @@ def _mark(node: yaml.Node) -> Pos:
 
 
 class PolicyLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2-style booleans and integers and positions on containers."""
+    """SafeLoader with YAML 1.2-style booleans and integers and positions on containers, bounded in nesting
+    depth and in what aliases expand to (see `filelimits`): a "billion laughs" is refused while composing,
+    before anything walks the expanded tree."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
+        self._open: set[str] = set()  # anchors whose value is being composed
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        mark: Any = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open:
+                raise yaml.composer.ComposerError(None, None, "an alias refers to the value that contains it",
+                                                  mark)
+            node = super().compose_node(parent, index)
+            assert node is not None
+            self._expanded += self._size(node)
+            if self._expanded > MAX_ALIAS_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"aliases expand to more than {MAX_ALIAS_NODES} values; write the values out "
+                                "or use fewer nested aliases", mark)
+            return node
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
+                                                  mark)
+            anchor = getattr(event, "anchor", None)
+            if anchor:
+                self._open.add(anchor)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            self._open.discard(getattr(event, "anchor", None) or "")
+
+    def _size(self, node: yaml.Node) -> int:
+        """How many nodes `node` stands for once its aliases are expanded (memoised: linear in the file)."""
+        known = self._sizes.get(id(node))
+        if known is not None:
+            return known
+        size = 1
+        if isinstance(node, yaml.SequenceNode):
+            size += sum(self._size(item) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size += sum(self._size(k) + self._size(v) for k, v in node.value)
+        self._sizes[id(node)] = size
+        return size
 
 
 _REPLACED = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp")

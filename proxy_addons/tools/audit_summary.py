@@ -22,7 +22,9 @@ def parse_since(text: str, today: dt.date) -> dt.datetime:
     """`7d` (the last 7 days, today included), `2026-11-01` or an ISO date-time -> an aware UTC time."""
     match = re.fullmatch(r"(\d+)d", text.strip())
     if match:
-        day = today - dt.timedelta(days=int(match.group(1)) - 1)
+        # more days than the calendar has (99999999999d) means "everything", not an OverflowError
+        days = min(int(match.group(1)) - 1, (today - dt.date.min).days)
+        day = today - dt.timedelta(days=max(days, 0))
         return dt.datetime.combine(day, dt.time(0), dt.UTC)
     try:
         moment = dt.datetime.fromisoformat(text.strip())

@@ -11,31 +11,36 @@ from pathlib import Path
 from .ledger import TTL_MARGIN_SECONDS, Balance, Charge, Ledger, LedgerUnavailable, period_ttl
 from .memory import MemoryLedger
 from .resilient import UNAVAILABLE_CHOICES, ResilientLedger
+from .statespec import ALIASES, REDIS_SCHEMES, StateError, canonical, check_state, sqlite_path
 
 DEFAULT_STATE = "sqlite:var/gonogo.db"
-_ALIASES = {"valkey://": "redis://", "valkeys://": "rediss://"}
+_ALIASES = ALIASES  # requests.py reads the valkey aliases from here
 
 
 def open_store(state: str | None = None) -> Ledger:
-    """The bare store named by `state`: errors reach the caller (what `gonogo quota` wants)."""
-    state = (state or DEFAULT_STATE).strip()
-    for alias, scheme in _ALIASES.items():
-        if state.startswith(alias):
-            state = scheme + state[len(alias):]
-    if state.startswith(("redis://", "rediss://")):
+    """The bare store named by `state`: errors reach the caller (what `gonogo quota` wants); a bad value or a
+    file that is no database is a `StateError` (a ValueError) with a one-line message."""
+    given = (state or DEFAULT_STATE).strip()
+    check_state(given)
+    state = canonical(given)
+    if state.startswith(REDIS_SCHEMES):
         from .redis import RedisLedger  # only a Redis deployment pays for importing the driver
 
-        return RedisLedger(state)
-    if state.startswith("sqlite:"):
-        path = state[len("sqlite:"):]
-        if path.startswith("//"):  # sqlite:///abs/path and sqlite://rel/path, as in other tools
-            path = path[2:]
-        if not path:
-            raise ValueError("--state sqlite:PATH needs a file path, e.g. sqlite:var/gonogo.db")
-        from .sqlite import SqliteLedger
+        try:
+            return RedisLedger(state)
+        except ValueError as exc:
+            raise StateError(f"--state {given}: {exc}") from None
+    import sqlite3
 
+    from .sqlite import SqliteLedger
+
+    path = sqlite_path(state)
+    try:
         return SqliteLedger(path)
-    raise ValueError(f"--state must be sqlite:PATH or redis://HOST:PORT/DB (rediss://, valkey://), not {state!r}")
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"--state {given}: {path} is not a usable SQLite database ({exc})") from None
+    except OSError as exc:
+        raise StateError(f"--state {given}: cannot open {path}: {exc.strerror or exc}") from None
 
 
 def open_ledger(state: str | None = None, *, unavailable: str = "allow",
@@ -50,5 +55,5 @@ def open_ledger(state: str | None = None, *, unavailable: str = "allow",
 
 __all__ = [
     "DEFAULT_STATE", "TTL_MARGIN_SECONDS", "UNAVAILABLE_CHOICES", "Balance", "Charge", "Ledger", "LedgerUnavailable",
-    "MemoryLedger", "ResilientLedger", "open_ledger", "open_store", "period_ttl",
+    "MemoryLedger", "ResilientLedger", "StateError", "check_state", "open_ledger", "open_store", "period_ttl",
 ]

@@ -38,6 +38,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "when.weekday": "{weekday} at {time}",
     "when.date": "{weekday} {day} {month} {year} at {time}",
     "text.blocked": "Blocked by the social-media policy: {host}.",
+    "continue.click": "Continue by clicking the link on the warning page itself.",
     "text.returns": "Access returns {when}.",
     "text.used": "Used: {used}.",
     "text.more": "See what applies to you: {url}",

@@ -38,6 +38,7 @@ NL: dict[str, str | tuple[str, str]] = {
     "when.weekday": "{weekday} om {time}",
     "when.date": "{weekday} {day} {month} {year} om {time}",
     "text.blocked": "Geblokkeerd door het socialmediabeleid: {host}.",
+    "continue.click": "Ga verder door op de link op de waarschuwingspagina zelf te klikken.",
     "text.returns": "Weer beschikbaar {when}.",
     "text.used": "Gebruikt: {used}.",
     "text.more": "Bekijk wat voor jou geldt: {url}",
