@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # Where the proxy's CA lives: mitmproxy's default confdir, which is also `gonogo ca init`'s default. Both commands
 # of `make run` get it explicitly, so the CA that is created is the one the proxy signs with.
 CONFDIR ?= $(HOME)/.mitmproxy
-DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables
+DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables slapd ldap-utils
 BENCH_PACKAGES := hey squid nginx-light redis-server
 
 .PHONY: run test bench-decide bench-ledger bench-proxy bench-proxy-quick bench-memory

@@ -57,11 +57,14 @@ LEDGER_ERRORS = "gonogo_ledger_errors_total"
 LEDGER_AVAILABLE = "gonogo_ledger_available"
 NOT_SPENT = "gonogo_requests_not_spent_total"
 EXCEPTION_REQUESTS = "gonogo_exception_requests_total"
+DIRECTORY_AVAILABLE = "gonogo_directory_available"
+DIRECTORY_REFRESHES = "gonogo_directory_refreshes_total"
 
 ALL_NAMES = (
     REQUESTS, SHADOW_DECISIONS, DECISION_SECONDS, ACTIVE_SECONDS, ACTIVE_USERS, USERS_TODAY, CATEGORY_USERS_TODAY,
     QUOTA_EXHAUSTED, WARN_CONTINUES, POLICY_INFO, POLICY_RELOADS, POLICY_LAST_RELOAD_OK, SCHEDULE_ACTIVE,
-    PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE, NOT_SPENT, EXCEPTION_REQUESTS,
+    PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE, NOT_SPENT, EXCEPTION_REQUESTS, DIRECTORY_AVAILABLE,
+    DIRECTORY_REFRESHES,
 )
 """Every metric this module exports (histograms add `_bucket`, `_sum` and `_count` series)."""
 
@@ -71,6 +74,7 @@ NONE = "none"  # no group / no category
 DEFAULT_RULE = "default"  # the policy's default decided
 DECISIONS = ("allow", "block", "warn")
 RELOAD_RESULTS = ("ok", "error")
+DIRECTORY_RESULTS = ("ok", "error")
 PASSTHROUGH_REASONS = ("uncovered", "no-ca-mode")  # the addon's reasons, exported at 0 from the start
 # why a time-boxed request was decided but spent no minute (policy/attention.py)
 NOT_SPENT_REASONS = ("background", "server-push", "no-fetch-metadata")
@@ -131,6 +135,8 @@ class Metrics:
         self._exception_requests = Counter(EXCEPTION_REQUESTS, "Exception requests made, approved, denied and "
                                            "expired, by primary group of the person asking.", ("group", "result"),
                                            registry=self._own)
+        self._directory_refreshes = Counter(DIRECTORY_REFRESHES, "Reads of the directory groups' membership, by "
+                                            "result (once a policy uses a directory).", ("result",), registry=self._own)
 
         # policy-derived label sets
         self._policy: Policy | None = None
@@ -151,6 +157,7 @@ class Metrics:
         self._exhausted_seen: OrderedDict[tuple[bytes, str, str], None] = OrderedDict()
         self._reasons: set[str] = set(PASSTHROUGH_REASONS)
         self._ledger_ok: bool | None = None
+        self._directory_ok: bool | None = None
         self.registry.register(self)
 
     # ---- the policy ----
@@ -342,6 +349,15 @@ class Metrics:
         """Whether the usage ledger answers; exported only once the addon has said so."""
         self._ledger_ok = bool(available)
 
+    def directory_refresh(self, ok: bool) -> None:
+        """A refresh of the directory membership answered (`ok`) or failed; the directory is available while
+        the last one answered. Exported only once a policy uses a directory."""
+        if self._directory_ok is None:
+            for result in DIRECTORY_RESULTS:
+                self._directory_refreshes.labels(result)
+        self._directory_refreshes.labels("ok" if ok else "error").inc()
+        self._directory_ok = bool(ok)
+
     # ---- exposition ----
     def collect(self) -> Iterator[Metric]:
         """prometheus-client collector protocol: the static collectors without `_created`, plus the values
@@ -375,6 +391,7 @@ class Metrics:
                 by_category.add_metric((group, category), len(seen) if current else 0)
             policy = self._policy
             ledger_ok = self._ledger_ok
+            directory_ok = self._directory_ok
         yield from (active, users, by_category)
         if policy is not None:
             schedules = GaugeMetricFamily(SCHEDULE_ACTIVE, "1 while the policy's schedule is on (holidays "
@@ -386,6 +403,10 @@ class Metrics:
         if ledger_ok is not None:
             yield GaugeMetricFamily(LEDGER_AVAILABLE, "1 while the usage ledger answers, else 0.",
                                     value=1 if ledger_ok else 0)
+        if directory_ok is not None:
+            yield GaugeMetricFamily(DIRECTORY_AVAILABLE, "1 while the directory answered the last membership "
+                                    "refresh, else 0 (the last known membership stays in force).",
+                                    value=1 if directory_ok else 0)
 
     def _local_date(self, timestamp: float) -> dt.date:
         policy = self._policy

@@ -300,6 +300,17 @@ def test_ledger_gauge_appears_once_the_addon_reports(metrics):
     assert samples(metrics, m.LEDGER_AVAILABLE) == {(): 1}
 
 
+def test_directory_metrics_appear_once_a_refresh_reports(metrics):
+    assert samples(metrics, m.DIRECTORY_AVAILABLE) == {}
+    assert samples(metrics, m.DIRECTORY_REFRESHES) == {}
+    metrics.directory_refresh(True)
+    metrics.directory_refresh(False)
+    assert samples(metrics, m.DIRECTORY_AVAILABLE) == {(): 0}
+    assert samples(metrics, m.DIRECTORY_REFRESHES) == {labels(result="ok"): 1, labels(result="error"): 1}
+    metrics.directory_refresh(True)
+    assert samples(metrics, m.DIRECTORY_AVAILABLE) == {(): 1}
+
+
 def test_schedules_report_whether_they_are_on(metrics, clock):
     assert samples(metrics, m.SCHEDULE_ACTIVE) == {labels(schedule="office"): 1}
     clock.now += 8 * 3600  # 18:00
@@ -313,6 +324,7 @@ def test_every_exported_name_is_declared_and_no_created_series(metrics, policy):
     metrics.warn_continue("none", "news", "news needs a reason")
     metrics.not_spent("none", "social", "background")
     metrics.ledger_available(True)
+    metrics.directory_refresh(True)
     names = {s.name for f in text_string_to_metric_families(exposition(metrics)) for s in f.samples}
     histogram = {m.DECISION_SECONDS + suffix for suffix in ("_bucket", "_sum", "_count")}
     assert names == (set(m.ALL_NAMES) - {m.DECISION_SECONDS}) | histogram
@@ -326,6 +338,7 @@ def test_promtool_accepts_the_exposition(metrics, policy):
             request(metrics, policy, user, url)
     metrics.passthrough("uncovered")
     metrics.ledger_available(True)
+    metrics.directory_refresh(False)
     assert promtool_findings(exposition(metrics)) == []
 
 

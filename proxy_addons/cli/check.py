@@ -12,6 +12,9 @@ def add_check(subparsers: Any) -> None:
                               description="Validate a policy; exit 0 with a summary when valid, 1 with "
                                           "file:line:col errors when not. Warnings never fail.")
     p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
+    p.add_argument("--online", action="store_true",
+                   help="also bind to the policy's directory and read every directory group (member counts, "
+                        "groups that do not exist); exit 1 when that fails")
     p.set_defaults(func=cmd_check)
 
 
@@ -23,6 +26,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ..policy.describe import summarise
 
     print(summarise(policy))
+    if getattr(args, "online", False):
+        from ..directory.online import check_online
+
+        lines, ok = check_online(policy)
+        for i, line in enumerate(lines):
+            print(f"{'online' if i == 0 else '':<11} {line}")
+        return 0 if ok else 1
     return 0
 
 

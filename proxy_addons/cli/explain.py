@@ -42,6 +42,8 @@ def add_explain(subparsers: Any) -> None:
                    help="as if the person had an approved exception (gonogo requests) to the deciding rule, "
                         "ending MINUTES from the moment of the request")
     p.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+    p.add_argument("--offline", action="store_true",
+                   help="do not ask the policy's directory for the user's groups (directory groups left out)")
     p.set_defaults(func=cmd_explain)
 
 
@@ -65,6 +67,7 @@ def _minutes(text: str) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from ..policy import BadHost, BudgetUsage, Request, Usage, Who, evaluate
+    from ..policy.names import normalize_user
 
     policy = load_or_report(args.policy)
     if policy is None:
@@ -84,7 +87,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
         now = parse_moment(args.at, policy.timezone)
     except ValueError as exc:
         return _usage_error(f"--at: {exc}")
-    who = Who(args.user or None, args.ip)
+    who = Who(normalize_user(args.user) or None, args.ip)
+    if who.user and policy.identity.directory is not None:
+        who = _with_directory(policy, who, args.offline)
     usage = Usage()
     note = None
     if args.used is not None:
@@ -113,6 +118,24 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     print(explain_text(policy, who, request, now, decision, trace, args.url))
     return 0
+
+
+def _with_directory(policy: Any, who: Any, offline: bool) -> Any:
+    """`who` with the directory groups the directory gives now (a note on stderr when it is not asked)."""
+    import dataclasses
+
+    from ..directory import DirectoryError
+    from ..directory.online import directory_groups
+    from ..policy.wording import text
+
+    if offline:
+        print(f"gonogo explain: {text('en', 'explain.directory_offline')}", file=sys.stderr)
+        return who
+    try:
+        return dataclasses.replace(who, groups_from_directory=directory_groups(policy, who.user))
+    except DirectoryError as exc:
+        print(f"gonogo explain: {text('en', 'explain.directory_failed', why=exc)}", file=sys.stderr)
+        return who
 
 
 def parse_moment(text: str | None, zone: dt.tzinfo) -> dt.datetime:

@@ -15,6 +15,7 @@ import sys
 
 from ..policy import Policy, PolicyError, Who, load_policy
 from ..policy.budgets import BudgetLookupError
+from ..policy.names import normalize_user
 from ..tools.quota import BudgetView, grant, reset, show
 from ..usage import DEFAULT_STATE, open_store
 from ..usage.ledger import LedgerUnavailable
@@ -38,8 +39,10 @@ def _print(views: list[BudgetView], as_json: bool, user: str) -> None:
 
 async def _run(args: argparse.Namespace, policy: Policy, now: dt.datetime) -> int:
     # the proxy keeps budgets per user name, or per address for people without one: the same key here
-    person = Who(args.user or None, args.ip)
-    who = args.user or args.ip
+    # and names normalised as the proxy does (EXAMPLE\dirk and Dirk are dirk, see policy/names.py)
+    user = normalize_user(args.user) if args.user else None
+    person = Who(user or None, args.ip)
+    who = user or args.ip
     ledger = open_store(args.state)
     try:
         if args.quota_command == "show":

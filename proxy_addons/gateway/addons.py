@@ -7,8 +7,10 @@ exception requests start once the store is open.
 
 from __future__ import annotations
 
+from .directory import DirectoryGroups
 from .enforce import Enforce
 from .exceptions import ExceptionRequests
+from .ldapauth import LdapLogin
 from .liveconnections import LiveConnections
 from .logprivacy import LogPrivacy
 from .own_pages import OwnPages
@@ -23,5 +25,6 @@ from .streaming import Streaming
 def make_addons(state: GatewayState | None = None) -> list[object]:
     """Every gateway addon, sharing `state` (a new one if not given; pass your own to read `state.fatal`)."""
     state = state if state is not None else GatewayState()
-    return [Store(state), PolicySource(state), Resolve(), Passthrough(state), LiveConnections(state),
-            ExceptionRequests(state), OwnPages(state), Enforce(state), LogPrivacy(), Streaming()]
+    return [Store(state), PolicySource(state), DirectoryGroups(state), LdapLogin(), Resolve(), Passthrough(state),
+            LiveConnections(state), ExceptionRequests(state), OwnPages(state), Enforce(state), LogPrivacy(),
+            Streaming()]

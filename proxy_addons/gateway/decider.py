@@ -74,7 +74,7 @@ class Decider:
         started = time.perf_counter()
         now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
         who = person
-        groups = policy.groups_of(person.user, person.ip)
+        groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
         decision = self._counted_minute(policy, person, who, groups, hosts, method, path, now, attention)
         if decision is not None:
             return self._settle(policy, person, groups, decision, hosts[0], started, now, attention)
@@ -171,7 +171,7 @@ class Decider:
         self._moved[key] = (minute, before + size)
         if before < policy.counting.background_bytes <= before + size:
             now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
-            groups = policy.groups_of(person.user, person.ip)
+            groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
             found = evaluate(policy, person, Request(host, method, path, attention, before + size), now, NO_USAGE,
                              groups=groups)
             if found.quota is not None and found.quota.charge:

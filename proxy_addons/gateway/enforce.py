@@ -42,7 +42,7 @@ class Enforce:
         hosts = normalised([req.host, req.host_header])
         if not hosts:
             return
-        person = flow_person(policy, flow)
+        person = flow_person(policy, flow, self.state.directory)
         attention = classify(req.headers.get)
         decision, host = await decider.decide(policy, person, hosts, req.method, req.path.split("?")[0], attention)
         flow.metadata["gonogo"] = decision
@@ -94,10 +94,10 @@ class Enforce:
         policy, decider = self.state.policy, self.state.decider
         assert policy is not None and decider is not None
         hosts = normalised([flow.request.host, flow.request.host_header])
+        person = flow_person(policy, flow, self.state.directory)
         messages = flow.websocket.messages if flow.websocket is not None else []
         attention = CLIENT_MESSAGE if messages and messages[-1].from_client else SERVER_PUSH
-        again, _ = await decider.decide(policy, flow_person(policy, flow), hosts, "GET",
-                                        flow.request.path.split("?")[0], attention)
+        again, _ = await decider.decide(policy, person, hosts, "GET", flow.request.path.split("?")[0], attention)
         return again.decision == "allow"
 
 

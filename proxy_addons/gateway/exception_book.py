@@ -110,7 +110,8 @@ class ExceptionBook:
         event = EVENT_OF_STATE.get(req.state)
         if event is None:
             return
-        groups = policy.groups_of(req.user, req.ip)
+        directory = self.state.directory
+        groups = policy.groups_of(req.user, req.ip, directory.groups(req.user) if directory and req.user else ())
         label = self.state.metrics.group_label(groups, req.person)
         self.state.metrics.exception_request(label, event)
         if self.state.audit is not None:

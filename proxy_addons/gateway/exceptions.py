@@ -161,7 +161,7 @@ class ExceptionRequests:
             return refused(405, text(lang, "refused.forbidden"))
         if cross_site(req) or req.raw_content is None or len(req.raw_content) > MAX_BODY:  # None: streamed
             return refused(403, text(lang, "refused.forbidden"))
-        person = flow_person(policy, flow)
+        person = flow_person(policy, flow, state.directory)
         form = _form(req)
         rule = policy.rule(form.get("rule", ""))
         if rule is None or not verify_token(self.key, person.key, rule.name, form.get("token", ""), time.time()):

@@ -68,8 +68,9 @@ class LiveConnections:
 
     def _passes(self, policy: Policy, passed: Passed) -> bool:
         """`Passthrough`'s decision for these names under `policy` (without its metrics)."""
-        person = connection_person(policy, passed.client)
-        groups = None if policy.identity.trusted_header else policy.groups_of(person.user, person.ip)
+        person = connection_person(policy, passed.client, self.state.directory)
+        groups = None if policy.identity.trusted_header else policy.groups_of(
+            person.user, person.ip, person.groups_from_directory)
         covered = any(h == self.state.status_host or policy.covers(h, groups) for h in passed.hosts)
         if getattr(ctx.options, "gonogo_tls", "intercept") != "passthrough-only":
             return not covered

@@ -69,9 +69,11 @@ class OwnPages:
         if flow.response is not None:
             return  # e.g. proxyauth answered 407
         if state.status_host in hosts:
-            flow.response = await responder.status(policy, flow_person(policy, flow), req)
+            person = flow_person(policy, flow, state.directory)
+            flow.response = await responder.status(policy, person, req)
         elif req.path.startswith(continuelink.CONTINUE_PATH):
-            flow.response = await responder.continue_link(policy, flow_person(policy, flow), req, hosts)
+            person = flow_person(policy, flow, state.directory)
+            flow.response = await responder.continue_link(policy, person, req, hosts)
 
 
 def status_host(value: str) -> str:

@@ -52,8 +52,9 @@ class Passthrough:
         if data.context.server.address:
             names.append(data.context.server.address[0])
         hosts = normalised(names)
-        person = connection_person(policy, data.context.client)
-        groups = None if policy.identity.trusted_header else policy.groups_of(person.user, person.ip)
+        person = connection_person(policy, data.context.client, self.state.directory)
+        groups = None if policy.identity.trusted_header else policy.groups_of(
+            person.user, person.ip, person.groups_from_directory)
         covered = any(h == self.state.status_host or policy.covers(h, groups) for h in hosts)
         if self.mode == "passthrough-only":
             # a blocked host is not passed through: the handshake with our (untrusted) certificate fails
@@ -90,8 +91,9 @@ class Passthrough:
             return
         if decider is None:
             raise RuntimeError("no decider: the store is not open")
+        person = flow_person(policy, flow, self.state.directory)
         # without decrypting nothing shows attention: opening a connection counts its minute, as it always did
-        decision, _ = await decider.decide(policy, flow_person(policy, flow), hosts, "GET", "/", RENDER)
+        decision, _ = await decider.decide(policy, person, hosts, "GET", "/", RENDER)
         if decision.decision == "block":
             # browsers show their own error for a refused CONNECT; other clients read this text
             flow.response = http.Response.make(403, decision.reason.encode(), TEXT_HEADERS)

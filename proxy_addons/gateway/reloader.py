@@ -18,11 +18,13 @@ Stamp = tuple[tuple[str, int, int, int], ...]
 
 
 def stamp(policy_path: Path, policy: Policy | None) -> Stamp:
-    """(path, mtime, size, inode) of the policy and every list file it reads; missing files count too."""
+    """(path, mtime, size, inode) of the policy and every list and group file it reads; missing files count
+    too."""
     paths = [policy_path]
     if policy is not None:
         for category in policy.categories.values():
             paths.extend(policy_path.parent / f for f in category.files)
+        paths.extend(policy_path.parent / g.file for g in policy.groups.values() if g.file)
     found = []
     for path in paths:
         try:

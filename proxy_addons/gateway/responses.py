@@ -120,7 +120,7 @@ class Responder:
                               "Reload the page to get a new one.\n")
         until = time.time() + rule.continue_minutes * 60
         await self.ledger.set_continue(person.key, rule.name, until)
-        groups = policy.groups_of(person.user, person.ip)
+        groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
         label = self.metrics.group_label(groups, person.key)
         category = next((c for h in hosts if (c := policy.category_of(h))), None)
         self.metrics.warn_continue(label, category or "none", rule.name)
@@ -141,7 +141,7 @@ class Responder:
     async def status(self, policy: Policy, person: Who, req: http.Request) -> http.Response:
         lang = pick_language(req.headers.get("accept-language"))
         now = dt.datetime.now(policy.timezone)
-        groups = policy.groups_of(person.user, person.ip)
+        groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
         rows = []
         minute = int(now.timestamp() // 60)
         for name, (quota, rules) in budgets_for(policy, person).items():

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mitmproxy import ctx, http
 
@@ -20,6 +21,9 @@ from ..policy import BadHost, Decision, Policy, PolicyError, Who, normalize_host
 from ..usage import ResilientLedger
 from .decider import Decider
 from .responses import Responder
+
+if TYPE_CHECKING:
+    from ..directory import Membership
 
 log = logging.getLogger("gonogo")
 
@@ -40,6 +44,7 @@ class GatewayState:
     state_dir: Path = Path("var")
     status_host: str = DEFAULT_STATUS_HOST
     fatal: str | None = None  # why the proxy stopped itself, for `gonogo run`'s exit status
+    directory: Membership | None = None  # company directory membership, while the policy uses one
     on_install: list[Callable[[Policy], None]] = field(default_factory=list)  # told of each later policy
 
     @property

@@ -14,10 +14,14 @@ from .hosts import normalize_host
 
 @dataclass(frozen=True, slots=True)
 class Who:
-    """Who is asking: a user name when the proxy knows one, and the client address."""
+    """Who is asking: a user name when the proxy knows one (normalised, see names.normalize_user), the
+    client address, and the groups the company directory says the person is in. The directory's answer is an
+    input like the address: the gateway looks it up (never waiting for the directory), the engine merges it
+    (Policy.groups_of)."""
 
     user: str | None = None
     ip: str | None = None
+    groups_from_directory: tuple[str, ...] = ()  # names of the policy's `directory:` groups
 
     @property
     def key(self) -> str:

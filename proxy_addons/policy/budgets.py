@@ -23,7 +23,7 @@ def budgets_for(policy: Policy, person: Who, rule: str | None = None) -> dict[st
         pool = found.quota.pool
         return {pool: (policy.budgets.get(pool, found.quota),
                        tuple(r.name for r in policy.rules if r.quota and r.quota.pool == pool))}
-    groups = set(policy.groups_of(person.user, person.ip))
+    groups = set(policy.groups_of(person.user, person.ip, person.groups_from_directory))
     result: dict[str, tuple[Quota, tuple[str, ...]]] = {}
     for r in policy.rules:
         if r.quota is None or (r.groups is not None and r.groups.isdisjoint(groups)):

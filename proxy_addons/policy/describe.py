@@ -6,10 +6,12 @@ Written from the compiled Policy (not the YAML), so the words describe what the 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from collections.abc import Sequence
 
 from .engine import Decision, Request, Step, Who
-from .model import Policy, Rule
+from .model import Group, Policy, Rule
+from .names import normalize_user
 from .schedules import Schedule
 from .wording import phrases, text
 
@@ -47,13 +49,7 @@ def summarise(policy: Policy) -> str:
         + (f" (incl. {', '.join(c.files)})" if c.files else "")
         for c in policy.categories.values()
     ])
-    row("groups", [
-        f"{g.name}: " + ", ".join(part for part in (
-            phrases.amount(len(g.users), "users") if g.users else "",
-            phrases.amount(len(g.subnets), "subnets") if g.subnets else "",
-        ) if part) if g.users or g.subnets else f"{g.name}: nobody"
-        for g in policy.groups.values()
-    ])
+    row("groups", [f"{g.name}: {_group_parts(g)}" for g in policy.groups.values()])
     lines.append("rules       in order; the first that matches decides")
     width = len(str(len(policy.rules)))
     for rule in policy.rules:
@@ -74,6 +70,12 @@ def summarise(policy: Policy) -> str:
     if policy.identity.trusted_header:
         row("identity", [f"user name from header {policy.identity.trusted_header} of "
                          + ", ".join(str(n) for n in policy.identity.trusted_proxies)])
+    directory = policy.identity.directory
+    if directory is not None:
+        row("directory", [text("en", "summary.directory", url=directory.url, base=directory.base_dn,
+                               filter=directory.user_filter, membership=directory.membership,
+                               refresh=phrases.duration(directory.refresh),
+                               timeout=phrases.duration(directory.timeout))])
     if policy.notify.webhook:
         from urllib.parse import urlsplit
 
@@ -85,6 +87,49 @@ def summarise(policy: Policy) -> str:
     return "\n".join(lines)
 
 
+def _group_parts(g: Group) -> str:
+    """'3 users, 1 subnet, group file groups/sales.txt, directory group cn=Sales,...' or 'nobody'."""
+    inline = len(g.users - g.file_users) if g.file else len(g.users)
+    parts = [
+        phrases.amount(inline, "users") if inline else "",
+        phrases.amount(len(g.subnets), "subnets") if g.subnets else "",
+        text("en", "summary.group.file", file=g.file) + f" ({phrases.amount(len(g.file_users), 'users')})"
+        if g.file else "",
+        text("en", "summary.group.directory", dn=g.directory) if g.directory else "",
+    ]
+    return ", ".join(p for p in parts if p) or "nobody"
+
+
+def group_sources(policy: Policy, who: Who, lang: str = "en") -> list[str]:
+    """Each group of `who` with where the membership comes from: 'sales: listed in groups/sales.txt'."""
+    user = normalize_user(who.user) if who.user else None
+    found = []
+    for name in policy.groups_of(who.user, who.ip, who.groups_from_directory):
+        group = policy.groups[name]
+        why = []
+        if user is not None and user in group.users - group.file_users:
+            why.append(text(lang, "group.source.users"))
+        if user is not None and user in group.file_users:
+            why.append(text(lang, "group.source.file", file=group.file))
+        subnet = _subnet_of(group, who.ip) if who.ip and group.subnets else None
+        if subnet is not None:
+            why.append(text(lang, "group.source.subnet", subnet=subnet))
+        if name in who.groups_from_directory:
+            why.append(text(lang, "group.source.directory", dn=group.directory))
+        found.append(f"{name}: {', '.join(why)}" if why else name)
+    return found
+
+
+def _subnet_of(group: Group, ip: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(ip.split("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return next((str(n) for n in group.subnets if address in n), None)
+
+
 def _moment(when: dt.datetime, policy: Policy) -> str:
     return phrases.timestamp(when, policy.timezone)
 
@@ -92,7 +137,7 @@ def _moment(when: dt.datetime, policy: Policy) -> str:
 def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, decision: Decision,
                  trace: list[Step], url: str) -> str:
     """What `gonogo explain` prints: the decision, the facts it rests on and every rule in order."""
-    groups = policy.groups_of(who.user, who.ip)
+    groups = policy.groups_of(who.user, who.ip, who.groups_from_directory)
     verdict = decision.decision.upper()
     if decision.rule is None:
         by = "the policy's default"
@@ -110,6 +155,8 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
         person += f" from {who.ip}"
     lines.append(f"who         {person}; groups: {', '.join(groups) if groups else 'none'}"
                  + (f" (primary {groups[0]})" if groups else ""))
+    if groups:
+        lines.append(f"membership  {'; '.join(group_sources(policy, who))}")
     lines.append(f"request     {request.method} {url}  -> host {request.host}, path {request.path}")
     lines.append(f"category    {decision.category or 'none'}")
     lines.append(f"at          {_moment(now, policy)} ({policy.timezone.key})")

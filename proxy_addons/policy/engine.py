@@ -201,7 +201,8 @@ def _outcome(policy: Policy, rule: Rule, ts: float, now: dt.datetime, usage: Usa
 def evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usage: Usage = NO_USAGE,
              trace: list[Step] | None = None, *, groups: tuple[str, ...] | None = None) -> Decision:
     """Decide one request. `now` must be timezone-aware. `groups` may pass precomputed
-    `policy.groups_of(who.user, who.ip)`; `trace` collects every rule considered, for `explain`.
+    `policy.groups_of(who.user, who.ip, who.groups_from_directory)`; `trace` collects every rule considered,
+    for `explain`.
 
     Tracing changes nothing but the trace: `explain` takes the very path a live request takes."""
     return _evaluate(policy, who, request, now, usage, trace, groups, True)
@@ -211,7 +212,7 @@ def _evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usag
               trace: list[Step] | None, groups: tuple[str, ...] | None, refine: bool) -> Decision:
     lookups = policy.lookups
     if groups is None:
-        groups = lookups.groups_of(who.user, who.ip)
+        groups = lookups.groups_of(who.user, who.ip, who.groups_from_directory)
     info = lookups.host_info(request.host)
     host_tags = info.tags
     ts: float | None = None  # now.timestamp(), computed once a schedule or quota needs it

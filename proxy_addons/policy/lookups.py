@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .hosts import DomainIndex, first_tag
+from .names import normalize_user
 
 if TYPE_CHECKING:
     from .model import Category, Group, Rule
@@ -61,24 +62,37 @@ class Lookups:
         self._rule_category_tags = {r.index: tuple(f"c:{c}" for c in r.categories) for r in rules}
         # the memo tables
         self._hosts: dict[str, HostInfo] = {}
-        self._people: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
+        self._people: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._chains: dict[tuple[frozenset[str], ...], HostInfo] = {}
         self._periods: dict[str, list[Period]] = {}
 
-    def groups_of(self, user: str | None, ip: str | None = None) -> tuple[str, ...]:
-        """Groups of a person in file order (the first is the primary group). Remembered per
-        (user, address): parsing an address and testing subnets costs more than the whole decision."""
-        key = (user, ip)
+    def groups_of(self, user: str | None, ip: str | None = None,
+                  directory: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """Groups of a person in file order (the first is the primary group): by user name (normalised, see
+        names.normalize_user), by address, and the `directory` groups the gateway found the person in.
+        Remembered per (user, address[, directory groups]): parsing an address and testing subnets costs
+        more than the whole decision."""
+        key: tuple[object, ...] = (user, ip, directory) if directory else (user, ip)
         found = self._people.get(key)
         if found is None:
             found = self._groups_of(user, ip)
+            if directory:
+                found = self._with_directory(found, directory)
             if len(self._people) >= CACHE_SIZE:
                 self._people.clear()
             self._people[key] = found
         return found
 
+    def _with_directory(self, found: tuple[str, ...], directory: tuple[str, ...]) -> tuple[str, ...]:
+        """`found` and the directory's groups, in file order; names the policy does not have are ignored."""
+        extra = set(directory).difference(found)
+        if not extra:
+            return found
+        known = set(found) | extra
+        return tuple(g.name for g in self._groups if g.name in known)
+
     def _groups_of(self, user: str | None, ip: str | None) -> tuple[str, ...]:
-        named = self._user_groups.get(user, ()) if user else ()
+        named = (self._user_groups.get(user) or self._user_groups.get(normalize_user(user), ())) if user else ()
         if ip is None or not self._has_subnets:
             return named
         try:

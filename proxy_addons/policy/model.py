@@ -11,6 +11,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from .attention import DEFAULT_BACKGROUND_KB
+from .directory import Directory
 from .errors import Problem
 from .hosts import DomainIndex
 from .lookups import CACHE_SIZE, HostInfo, Lookups
@@ -77,6 +78,9 @@ class Group:
     users: frozenset[str] = frozenset()
     subnets: tuple[IPNetwork, ...] = ()
     description: str | None = None
+    directory: str | None = None  # distinguished name of a directory group whose members belong
+    file: str | None = None  # group file (one user per line), relative to the policy file
+    file_users: frozenset[str] = frozenset()  # the names read from `file` (in `users` too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,7 @@ class Counting:
 class Identity:
     trusted_header: str | None = None
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    directory: Directory | None = None  # LDAP / Active Directory for `directory:` groups
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -149,9 +154,11 @@ class Policy:
         object.__setattr__(self, "lookups", Lookups(self.groups, self.categories, self.rules, self.index,
                                                     self.timezone))
 
-    def groups_of(self, user: str | None, ip: str | None = None) -> tuple[str, ...]:
-        """Groups of a person in file order (the first is the primary group)."""
-        return self.lookups.groups_of(user, ip)
+    def groups_of(self, user: str | None, ip: str | None = None,
+                  directory: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """Groups of a person in file order (the first is the primary group). `directory`: the groups the
+        company directory says the person is in (names of this policy's `directory:` groups)."""
+        return self.lookups.groups_of(user, ip, directory)
 
     def host_info(self, host: str) -> HostInfo:
         """Everything about a (normalised) host that does not depend on who asks or when."""

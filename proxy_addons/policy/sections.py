@@ -8,9 +8,11 @@ import datetime as dt
 import ipaddress
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import directory as directory_section
 from .domainlists import domain_file, domains
 from .hosts import DomainIndex
 from .model import Category, Counting, Group, Identity, IPNetwork, Notify, Privacy
+from .names import normalize_user
 from .report import Report, suggest
 from .schedules import Holidays, Schedule, Window, parse_days, parse_time
 from .yamlsource import LocDict, LocList
@@ -89,8 +91,10 @@ def categories(report: Report, spec: LocDict, index: DomainIndex) -> dict[str, C
     return result
 
 
-def groups(report: Report, spec: LocDict) -> dict[str, Group]:
+def groups(report: Report, spec: LocDict, identity: Identity | None = None) -> dict[str, Group]:
+    """Groups by user name (normalised: see names.normalize_user), subnet, group file and directory group."""
     result = {}
+    configured = identity is not None and identity.directory is not None
     for index, (name, body) in enumerate(spec.items()):
         report.not_reserved(spec.key_pos[name], "group", str(name))
         subnets: list[IPNetwork] = []
@@ -99,8 +103,17 @@ def groups(report: Report, spec: LocDict) -> dict[str, Group]:
                 subnets.append(ipaddress.ip_network(text, strict=False))
             except ValueError:
                 report.error(body["subnets"].item_pos[i], f"group '{name}': {text!r} is not a subnet like 10.20.0.0/16")
-        users = frozenset(str(u) for u in body.get("users") or ())
-        result[str(name)] = Group(str(name), index, users, tuple(subnets), body.get("description"))
+        users = frozenset(normalize_user(str(u)) for u in body.get("users") or ())
+        file = body.get("file")
+        listed: frozenset[str] = frozenset()
+        if file is not None:
+            listed = directory_section.group_file(report, str(name), str(file), body.value_pos["file"])
+        dn = None
+        if "directory" in body:
+            dn = directory_section.group_dn(report, str(name), body["directory"], body.value_pos["directory"],
+                                            configured)
+        result[str(name)] = Group(str(name), index, users | listed, tuple(subnets), body.get("description"), dn,
+                                  str(file) if file is not None else None, listed)
     return result
 
 
@@ -115,7 +128,9 @@ def identity(report: Report, spec: LocDict) -> Identity:
     if header and proxies == [] and "trusted_proxies" not in spec:
         report.error(spec.value_pos["trusted_header"],
                      "identity: trusted_header needs trusted_proxies (else any client could claim any name)")
-    return Identity(header, tuple(proxies))
+    found = spec.get("directory")
+    return Identity(header, tuple(proxies),
+                    directory_section.directory(report, found) if isinstance(found, LocDict) else None)
 
 
 def privacy(spec: LocDict) -> Privacy:

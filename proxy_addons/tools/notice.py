@@ -129,10 +129,14 @@ class _Writer:
         users = any(g.users for g in groups.values())
         subnets = any(g.subnets for g in groups.values())
         how = "groups_how_both" if users and subnets else "groups_how_subnets" if subnets else "groups_how_users"
+        directory = any(g.directory for g in groups.values())
+        sentences = [self.w(how)] if users or subnets or not directory else []
+        if directory:
+            sentences.append(self.w("groups_how_directory"))
         return [
             ("p", self.w("groups_intro")),
             ("ul", [Item(g.description or "", g.name) for g in groups.values()]),
-            ("p", f"{self.w(how)} {self.w('groups_everyone')}"),
+            ("p", " ".join([*sentences, self.w("groups_everyone")])),
         ]
 
     def attention_items(self, enforced: list[Rule]) -> list[Item]:

@@ -189,6 +189,25 @@ EN: dict[str, str | tuple[str, str]] = {
     "notice.groups_how_subnets": "Which groups you are in follows from the network you work from.",
     "notice.groups_none": "The agreements apply to everyone alike; there are no groups.",
     "notice.groups_everyone": "Agreements for everyone apply to people in no group too.",
+    # the company directory and group files (`gonogo check`, `check --online`, `explain`, the notice)
+    "notice.groups_how_directory": "Groups named after the company directory follow from your account there, as the "
+                                   "gateway last read it.",
+    "group.source.users": "named in the policy",
+    "group.source.file": "listed in {file}",
+    "group.source.subnet": "address in {subnet}",
+    "group.source.directory": "member of {dn} in the directory",
+    "summary.group.directory": "directory group {dn}",
+    "summary.group.file": "group file {file}",
+    "summary.directory": "groups from {url} (base {base}, people {filter}, membership {membership}); read again "
+                         "every {refresh}, each answer within {timeout}",
+    "online.bound": "{url}: bound as {who}; membership read by {strategy}",
+    "online.anonymous": "anonymous",
+    "online.members": ("{group}: {count} member ({dn})", "{group}: {count} members ({dn})"),
+    "online.missing": "{group}: the directory has no group {dn}",
+    "online.unreachable": "{url}: cannot check the directory: {why}",
+    "online.no_directory": "the policy reads no groups from a directory; nothing to check online",
+    "explain.directory_offline": "directory not asked (--offline): directory groups left out",
+    "explain.directory_failed": "directory unreachable ({why}): directory groups left out",
     "notice.active_minutes": "Time is counted in active minutes: a minute of the clock in which you "
                              "make at least one request to a time-limited site counts as one minute. "
                              "More requests in a minute that is already counted cost nothing.",
@@ -237,6 +256,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "count.domains": ("{n} domain", "{n} domains"),
     "count.users": ("{n} user", "{n} users"),
     "count.subnets": ("{n} subnet", "{n} subnets"),
+    "count.seconds": ("{n} second", "{n} seconds"),
     "holidays.not_on": "not on {which}",
     # why a rule decided or did not match (the engine's reasons, `gonogo explain`)
     "reason.allow": "allowed by rule '{rule}'",

@@ -193,6 +193,25 @@ NL: dict[str, str | tuple[str, str]] = {
     "notice.groups_how_subnets": "In welke groepen je zit, volgt uit het netwerk waarvandaan je werkt.",
     "notice.groups_none": "De afspraken gelden voor iedereen gelijk; er zijn geen groepen.",
     "notice.groups_everyone": "Afspraken voor iedereen gelden ook voor wie in geen enkele groep zit.",
+    # de bedrijfsdirectory en groepsbestanden (`gonogo check`, `check --online`, `explain`, de kennisgeving)
+    "notice.groups_how_directory": "Groepen uit de bedrijfsdirectory volgen uit je account daar, zoals de gateway "
+                                   "dat het laatst las.",
+    "group.source.users": "genoemd in het beleid",
+    "group.source.file": "vermeld in {file}",
+    "group.source.subnet": "adres in {subnet}",
+    "group.source.directory": "lid van {dn} in de directory",
+    "summary.group.directory": "directorygroep {dn}",
+    "summary.group.file": "groepsbestand {file}",
+    "summary.directory": "groepen uit {url} (basis {base}, personen {filter}, lidmaatschap {membership}); opnieuw "
+                         "gelezen elke {refresh}, elk antwoord binnen {timeout}",
+    "online.bound": "{url}: aangemeld als {who}; lidmaatschap gelezen via {strategy}",
+    "online.anonymous": "anoniem",
+    "online.members": ("{group}: {count} lid ({dn})", "{group}: {count} leden ({dn})"),
+    "online.missing": "{group}: de directory heeft geen groep {dn}",
+    "online.unreachable": "{url}: kan de directory niet controleren: {why}",
+    "online.no_directory": "het beleid leest geen groepen uit een directory; online niets te controleren",
+    "explain.directory_offline": "directory niet gevraagd (--offline): directorygroepen weggelaten",
+    "explain.directory_failed": "directory onbereikbaar ({why}): directorygroepen weggelaten",
     "notice.active_minutes": "Tijd wordt geteld in actieve minuten: een klokminuut waarin je minstens"
                              " één verzoek doet naar een site met een tijdslimiet, telt als één "
                              "minuut. Meer verzoeken in een minuut die al geteld is, kosten niets "
@@ -242,6 +261,7 @@ NL: dict[str, str | tuple[str, str]] = {
     "count.domains": ("{n} domein", "{n} domeinen"),
     "count.users": ("{n} gebruiker", "{n} gebruikers"),
     "count.subnets": ("{n} subnet", "{n} subnets"),
+    "count.seconds": ("{n} seconde", "{n} seconden"),
     "holidays.not_on": "niet op {which}",
     # why a rule decided or did not match (the engine's reasons, `gonogo explain`)
     "reason.allow": "toegestaan door regel '{rule}'",

@@ -38,6 +38,15 @@ def amount(n: int, unit: str, lang: str = "en") -> str:
     return text(lang, f"count.{unit}", count=n, n=f"{n:,}")
 
 
+def duration(seconds: float, lang: str = "en") -> str:
+    """A refresh interval or timeout: '10 minutes', '30 seconds', '0.5 seconds'."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return amount(int(seconds // 60), "minutes", lang)
+    if seconds == int(seconds):
+        return amount(int(seconds), "seconds", lang)
+    return text(lang, "count.seconds", count=2, n=f"{seconds:g}")
+
+
 def per(period: str, lang: str = "en") -> str:
     """The period of a quota as a word: 'day', 'week'."""
     return text(lang, f"per.{period}")
