@@ -89,6 +89,13 @@ _MAX_REASONS = 16
 _REASON = re.compile(r"[a-z0-9_.-]{1,40}")
 
 
+def _not_spent_counter(registry: CollectorRegistry) -> Counter:
+    """`NOT_SPENT`: the "open tab" use that fair counting (policy/attention.py) did not charge."""
+    return Counter(NOT_SPENT, "Time-boxed requests allowed without spending a minute (no attention: background "
+                   "polls, server pushes, ...), by primary group, category and reason.",
+                   ("group", "category", "reason"), registry=registry)
+
+
 class Metrics:
     """The gateway's metrics. The addon calls the methods below; Prometheus scrapes `serve()`.
 
@@ -129,15 +136,12 @@ class Metrics:
         self._intercepted = Counter(INTERCEPTED, "Client connections decrypted and decided per request.",
                                     registry=self._own)
         self._ledger_errors = Counter(LEDGER_ERRORS, "Usage-ledger operations that failed.", registry=self._own)
-        self._not_spent = Counter(NOT_SPENT, "Time-boxed requests allowed without spending a minute (no attention: "
-                                  "background polls, server pushes, ...), by primary group, category and reason.",
-                                  ("group", "category", "reason"), registry=self._own)
+        self._not_spent = _not_spent_counter(self._own)
         self._exception_requests = Counter(EXCEPTION_REQUESTS, "Exception requests made, approved, denied and "
                                            "expired, by primary group of the person asking.", ("group", "result"),
                                            registry=self._own)
         self._directory_refreshes = Counter(DIRECTORY_REFRESHES, "Reads of the directory groups' membership, by "
                                             "result (once a policy uses a directory).", ("result",), registry=self._own)
-
         # policy-derived label sets
         self._policy: Policy | None = None
         self._groups: frozenset[str] = frozenset()
