@@ -10,7 +10,7 @@ CONFDIR ?= $(HOME)/.mitmproxy
 DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables slapd ldap-utils
 BENCH_PACKAGES := hey squid nginx-light redis-server
 
-.PHONY: run test bench-decide bench-ledger bench-proxy bench-proxy-quick bench-memory
+.PHONY: run test bench-lists bench-decide bench-ledger bench-proxy bench-proxy-quick bench-memory
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -37,6 +37,9 @@ test: $(TEST_STAMP)
 
 bench-decide: $(TEST_STAMP)
 	$(PY) benchmarks/decide.py
+
+bench-lists: $(TEST_STAMP)
+	$(PY) benchmarks/lists.py
 
 bench-ledger: $(TEST_STAMP)
 	./.ci/debian-packages $(BENCH_PACKAGES)

@@ -18,6 +18,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import os
@@ -56,6 +57,9 @@ INTERCEPTED = "gonogo_intercepted_connections_total"
 LEDGER_ERRORS = "gonogo_ledger_errors_total"
 LEDGER_AVAILABLE = "gonogo_ledger_available"
 NOT_SPENT = "gonogo_requests_not_spent_total"
+LIST_REFRESHES = "gonogo_list_refresh_total"
+LIST_INFO = "gonogo_list_info"
+LIST_NAMES = (LIST_REFRESHES, LIST_INFO)  # exported only when the policy has category lists
 EXCEPTION_REQUESTS = "gonogo_exception_requests_total"
 DIRECTORY_AVAILABLE = "gonogo_directory_available"
 DIRECTORY_REFRESHES = "gonogo_directory_refreshes_total"
@@ -64,7 +68,7 @@ ALL_NAMES = (
     REQUESTS, SHADOW_DECISIONS, DECISION_SECONDS, ACTIVE_SECONDS, ACTIVE_USERS, USERS_TODAY, CATEGORY_USERS_TODAY,
     QUOTA_EXHAUSTED, WARN_CONTINUES, POLICY_INFO, POLICY_RELOADS, POLICY_LAST_RELOAD_OK, SCHEDULE_ACTIVE,
     PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE, NOT_SPENT, EXCEPTION_REQUESTS, DIRECTORY_AVAILABLE,
-    DIRECTORY_REFRESHES,
+    DIRECTORY_REFRESHES, *LIST_NAMES,
 )
 """Every metric this module exports (histograms add `_bucket`, `_sum` and `_count` series)."""
 
@@ -74,6 +78,7 @@ NONE = "none"  # no group / no category
 DEFAULT_RULE = "default"  # the policy's default decided
 DECISIONS = ("allow", "block", "warn")
 RELOAD_RESULTS = ("ok", "error")
+LIST_RESULTS = ("updated", "unchanged", "failed", "rejected")  # proxy_addons.lists.fetch.RESULTS
 DIRECTORY_RESULTS = ("ok", "error")
 PASSTHROUGH_REASONS = ("uncovered", "no-ca-mode")  # the addon's reasons, exported at 0 from the start
 # why a time-boxed request was decided but spent no minute (policy/attention.py)
@@ -136,7 +141,7 @@ class Metrics:
         self._intercepted = Counter(INTERCEPTED, "Client connections decrypted and decided per request.",
                                     registry=self._own)
         self._ledger_errors = Counter(LEDGER_ERRORS, "Usage-ledger operations that failed.", registry=self._own)
-        self._not_spent = _not_spent_counter(self._own)
+        self._list_refreshes, self._list_info = _list_collectors(self._own)
         self._exception_requests = Counter(EXCEPTION_REQUESTS, "Exception requests made, approved, denied and "
                                            "expired, by primary group of the person asking.", ("group", "result"),
                                            registry=self._own)
@@ -186,7 +191,20 @@ class Metrics:
             self._zero(group)
         self._info.clear()
         self._info.labels(str(policy.version), policy.sha256).set(1)
+        self._list_info.clear()
+        for category in policy.categories.values():
+            if category.sources:
+                self._list_info.labels(category.name, category.lists_sha256, str(category.domain_count)).set(1)
+            if any(s.remote for s in category.sources):
+                for result in LIST_RESULTS:
+                    self._list_refreshes.labels(category.name, result)
         self._reload_ok.set(1)
+
+    def list_refreshed(self, category: str, result: str) -> None:
+        """One fetch of a remote list of `category` (a policy category name) and its result."""
+        if result not in LIST_RESULTS:
+            raise ValueError(f"list refresh result must be one of {LIST_RESULTS}, not {result!r}")
+        self._list_refreshes.labels(self._category(category), result).inc()
 
     def reload(self, result: str) -> None:
         """A reload attempt: `ok` or `error`. Call `policy_loaded` as well after a successful one."""
@@ -344,6 +362,11 @@ class Metrics:
     def ledger_error(self) -> None:
         self._ledger_errors.inc()
 
+    @functools.cached_property
+    def _not_spent(self) -> Counter:
+        """Made on first use (a policy without time-boxes never exports it)."""
+        return _not_spent_counter(self._own)
+
     def not_spent(self, group_label: str, category: str | None, reason: str) -> None:
         """A time-boxed request was allowed without spending a minute; `reason` outside the known set is `other`."""
         self._not_spent.labels(self._group(group_label), self._category(category),
@@ -428,6 +451,17 @@ class Metrics:
 
 _OUTCOMES = {"allow": ("allow",), "block": ("block",), "warn": ("warn", "allow"), "timebox": ("allow", "block")}
 ZeroPlan = tuple[tuple[Counter, frozenset[str] | None, tuple[str, ...]], ...]
+
+
+def _list_collectors(registry: CollectorRegistry) -> tuple[Counter, Gauge]:
+    """The category-list metrics: refresh results, and which lists each category has in force."""
+    refreshes = Counter(LIST_REFRESHES, "Fetches of a category's remote lists, by result: updated, unchanged (304 "
+                        "or same bytes), failed, rejected (implausible download; the last copy stays).",
+                        ("category", "result"), registry=registry)
+    info = Gauge(LIST_INFO, "The lists of a category in force (value 1): sha256 of their contents and the "
+                 "category's distinct domains. Not part of gonogo_policy_info's sha256.",
+                 ("category", "sha256", "entries"), registry=registry)
+    return refreshes, info
 
 
 def _zero_plan(policy: Policy, requests: Counter, shadow: Counter, minutes: Counter, exhausted: Counter,

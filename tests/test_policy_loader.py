@@ -67,7 +67,8 @@ def marked(text: str) -> tuple[str, int, int]:
     pytest.param("version: 1\ncategories:\n  social: {files: [«missing.txt]}\nrules: []\n",
                  "cannot read domain list 'missing.txt': No such file or directory", id="unreadable-list"),
     pytest.param("version: 1\ncategories:\n  social: {files: [«.]}\nrules: []\n",
-                 "cannot read domain list '.': Is a directory", id="list-is-directory"),
+                 "cannot read domain list '.': not a squidGuard/UT1 category directory "
+                     "(one holding a 'domains' file)", id="list-is-directory"),
     pytest.param("version: 1\nrules: [\n«", "YAML: expected the node content, but found '<stream end>'",
                  id="yaml-syntax"),
     pytest.param("version: 1\n«version: 1\nrules: []\n", "YAML: duplicate key 'version'", id="duplicate-key"),

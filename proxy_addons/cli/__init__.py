@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("proxy_addons.cli.requests", "add_requests"),  # gonogo requests
     ("proxy_addons.cli.audit", "add_audit"),  # gonogo audit
     ("proxy_addons.cli.ca", "add_ca"),  # gonogo ca
+    ("proxy_addons.cli.lists", "add_lists"),  # gonogo lists
 )
 
 

@@ -12,14 +12,21 @@ def add_check(subparsers: Any) -> None:
                               description="Validate a policy; exit 0 with a summary when valid, 1 with "
                                           "file:line:col errors when not. Warnings never fail.")
     p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
+    add_lists_cache(p)
     p.add_argument("--online", action="store_true",
                    help="also bind to the policy's directory and read every directory group (member counts, "
                         "groups that do not exist); exit 1 when that fails")
     p.set_defaults(func=cmd_check)
 
 
+def add_lists_cache(p: Any) -> None:
+    """The option every command that loads a policy with remote lists needs: where their copies are."""
+    p.add_argument("--lists-cache", metavar="DIR", default=None,
+                   help="copies of remote category lists (default var/lists: the gateway's <state dir>/lists)")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    policy = load_or_report(args.policy)
+    policy = load_or_report(args.policy, args.lists_cache)
     if policy is None:
         return 1
     print_warnings(policy)
@@ -36,12 +43,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_or_report(path: str) -> Any:
+def load_or_report(path: str, list_cache: str | None = None) -> Any:
     """The policy, or None after printing its errors (and warnings) as `file:line:col: error: ...`."""
+    from pathlib import Path
+
     from ..policy import PolicyError, load_policy
 
     try:
-        return load_policy(path)
+        return load_policy(path, Path(list_cache) if list_cache else None)
     except PolicyError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from ..policy.attention import ATTENTIONS, classify
-from .check import load_or_report
+from .check import add_lists_cache, load_or_report
 
 
 def add_explain(subparsers: Any) -> None:
@@ -22,6 +22,7 @@ def add_explain(subparsers: Any) -> None:
                               description="Decide one request with the policy, exactly as the proxy would, "
                                           "and show every rule considered and why it did or did not match.")
     p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
+    add_lists_cache(p)
     p.add_argument("--user", required=True, metavar="U", help="user name ('' for an anonymous client)")
     p.add_argument("--ip", metavar="IP", help="client address (for groups by subnet)")
     p.add_argument("--url", required=True, metavar="URL", help="e.g. https://www.facebook.com/ or facebook.com")
@@ -69,7 +70,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from ..policy import BadHost, BudgetUsage, Request, Usage, Who, evaluate
     from ..policy.names import normalize_user
 
-    policy = load_or_report(args.policy)
+    policy = load_or_report(args.policy, args.lists_cache)
     if policy is None:
         return 1
     try:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from .check import load_or_report
+from .check import add_lists_cache, load_or_report
 
 
 def add_notice(subparsers: Any) -> None:
@@ -15,13 +15,14 @@ def add_notice(subparsers: Any) -> None:
                                           "free, what is limited and how much, when, for whom, what is "
                                           "counted and what is never recorded.")
     p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
+    add_lists_cache(p)
     p.add_argument("--lang", choices=("en", "nl"), default="en", help="language (default en)")
     p.add_argument("--format", choices=("md", "html"), default="md", help="Markdown or HTML (default md)")
     p.set_defaults(func=cmd_notice)
 
 
 def cmd_notice(args: argparse.Namespace) -> int:
-    policy = load_or_report(args.policy)
+    policy = load_or_report(args.policy, args.lists_cache)
     if policy is None:
         return 1
     from ..tools.notice import render_notice

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..policy import PolicyError, load_policy
@@ -52,7 +53,7 @@ def add_run(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        policy = load_policy(args.policy)
+        policy = load_policy(args.policy, _list_cache(args))
     except PolicyError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -69,6 +70,14 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_serve(args))
     except KeyboardInterrupt:
         return 0
+
+
+def _list_cache(args: argparse.Namespace) -> Path:
+    """Where the gateway will read remote lists from (`<state dir>/lists`), so this check sees the same."""
+    from ..gateway.store import state_dir_for
+
+    state_dir = next((o.split("=", 1)[1] for o in args.setoptions if o.startswith("gonogo_state_dir=")), "")
+    return state_dir_for(args.state, state_dir) / "lists"
 
 
 async def _serve(args: argparse.Namespace) -> int:

@@ -1,5 +1,7 @@
 """Where the policy comes from: the `gonogo_policy` file, loaded at start-up and watched while the proxy
-runs. A valid change goes into force at once; an invalid one is reported and the last good policy stays."""
+runs. A valid change goes into force at once; an invalid one is reported and the last good policy stays.
+Remote category lists are read from their copies in `<state dir>/lists`, which a background refresh
+keeps current (proxy_addons.lists.refresh); a refreshed list applies like a policy change."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 from mitmproxy import ctx, exceptions
 
+from ..lists.refresh import ListRefresher
 from ..policy import Policy, PolicyError, load_policy
 from .reloader import PolicyWatcher
 from .state import GatewayState
@@ -22,10 +25,14 @@ class PolicySource:
     def __init__(self, state: GatewayState) -> None:
         self.state = state
         self.watcher: PolicyWatcher | None = None
+        self.refresher: ListRefresher | None = None
 
     def load(self, loader: Any) -> None:
         loader.add_option("gonogo_policy", str, "", "gonogo policy file (YAML); watched and reloaded on change.")
         loader.add_option("gonogo_reload_ms", int, 1000, "How often (milliseconds) the policy file is checked.")
+        loader.add_option("gonogo_lists_interval", int, 60,
+                          "How often (seconds) remote category lists are checked for being due (each list's "
+                          "refresh: says when it is); 0 turns background fetching off.")
 
     def configure(self, updated: set[str]) -> None:
         if "gonogo_reload_ms" in updated:
@@ -43,7 +50,7 @@ class PolicySource:
         if self.watcher is not None and Path(path) == self.watcher.path:
             return  # unchanged (e.g. mitmproxy rolling back another option): the watcher keeps it current
         try:
-            policy = load_policy(path)
+            policy = load_policy(path, self.list_cache)
         except PolicyError as exc:
             if self.state.policy is None:
                 raise exceptions.OptionsError(f"invalid policy:\n{exc}") from None
@@ -60,15 +67,27 @@ class PolicySource:
         if policy is None or self.state.fatal:
             return
         self.watcher = PolicyWatcher(Path(ctx.options.gonogo_policy), policy, ctx.options.gonogo_reload_ms / 1000,
-                                     on_good=self._changed, on_bad=self.state.reload_failed)
+                                     on_good=self._changed, on_bad=self.state.reload_failed,
+                                     list_cache=self.list_cache)
         self.watcher.start()
+        if ctx.options.gonogo_lists_interval > 0:
+            self.refresher = ListRefresher(self.list_cache, lambda: self.state.policy, self.watcher.check,
+                                           self.state.metrics.list_refreshed, ctx.options.gonogo_lists_interval)
+            self.refresher.start()
         log.info(f"gonogo enforcing {policy.source} ({len(policy.rules)} rules, "
                  f"sha256 {policy.sha256[:12]})")
+
+    @property
+    def list_cache(self) -> Path:
+        return self.state.state_dir / "lists"
 
     def _changed(self, policy: Policy) -> None:
         self.state.install(policy)
 
     async def done(self) -> None:
+        if self.refresher is not None:
+            await self.refresher.stop()
+            self.refresher = None
         if self.watcher is not None:
             await self.watcher.stop()
             self.watcher = None

@@ -13,7 +13,7 @@ from .engine import Decision, Request, Step, Who
 from .model import Group, Policy, Rule
 from .names import normalize_user
 from .schedules import Schedule
-from .wording import phrases, text
+from .wording import lists, phrases, text
 
 _LABEL = 11  # width of the summary's left column
 
@@ -47,6 +47,9 @@ def summarise(policy: Policy) -> str:
     row("categories", [
         f"{c.name}: {phrases.amount(c.domain_count, 'domains')}"
         + (f" (incl. {', '.join(c.files)})" if c.files else "")
+        + "".join(f"\n{'':<{_LABEL}}   - {s.where}: {lists.source(s)}"
+                  + "".join(f"\n{'':<{_LABEL}}       {lists.skipped(line, text)}" for line, text in s.samples[:3])
+                  for s in c.sources)
         for c in policy.categories.values()
     ])
     row("groups", [f"{g.name}: {_group_parts(g)}" for g in policy.groups.values()])
@@ -158,7 +161,7 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     if groups:
         lines.append(f"membership  {'; '.join(group_sources(policy, who))}")
     lines.append(f"request     {request.method} {url}  -> host {request.host}, path {request.path}")
-    lines.append(f"category    {decision.category or 'none'}")
+    lines.append(f"category    {decision.category or 'none'}{_category_lists(policy, decision.category)}")
     lines.append(f"at          {_moment(now, policy)} ({policy.timezone.key})")
     lines += _schedule_lines(policy, now)
     lines.append(_quota_line(decision, policy))
@@ -193,6 +196,14 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     if decision.rule is None:
         lines.append(f"  --  default: {policy.default}")
     return "\n".join(lines)
+
+
+def _category_lists(policy: Policy, name: str | None) -> str:
+    """' (lists: social.txt, https://...)': where a category's names come from, for a decision by one."""
+    category = policy.categories.get(name) if name else None
+    if category is None or not category.sources:
+        return ""
+    return f" (lists: {', '.join(s.where for s in category.sources)})"
 
 
 def _exception_lines(policy: Policy, decision: Decision, now: dt.datetime) -> list[str]:

@@ -74,12 +74,13 @@ class DomainIndex:
     domains of one category cost a dict of small ints rather than a million sets.
     """
 
-    __slots__ = ("_entries", "_tagset_ids", "_tagsets")
+    __slots__ = ("_carved", "_entries", "_tagset_ids", "_tagsets")
 
     def __init__(self) -> None:
         self._entries: dict[str, int] = {}
         self._tagsets: list[frozenset[str]] = [frozenset()]
         self._tagset_ids: dict[frozenset[str], int] = {frozenset(): 0}
+        self._carved = False  # whether any entry carries an exception tag (see `carve_out`)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -107,6 +108,15 @@ class DomainIndex:
                 retagged += 1
         return len(entries) - before + retagged
 
+    def carve_out(self, domains: Iterable[str], tag: str) -> None:
+        """Except already-normalised domains (and their subdomains) from `tag` again, as an adblock
+        `@@||domain^` rule does: a broader entry with `tag` no longer covers them, and on the same
+        name the exception wins. Stored as the tag `~tag`, which `chain` resolves and never returns."""
+        domains = list(domains)
+        if domains:
+            self._carved = True
+            self.add_many(domains, CARVED + tag)
+
     def tags(self, host: str) -> frozenset[str]:
         """All tags of `host` and of every parent domain; `host` must be normalised."""
         found: frozenset[str] = frozenset()
@@ -129,7 +139,7 @@ class DomainIndex:
             if tagset_id is not None:
                 found.append(tagsets[tagset_id])
             start = host.find(".", start + 1)
-        return tuple(found)
+        return _resolve_carve_outs(found) if self._carved else tuple(found)
 
     def most_specific(self, host: str, wanted: Iterable[str]) -> str | None:
         """The first of `wanted` tags held by the longest matching suffix of `host`."""
@@ -151,3 +161,21 @@ class DomainIndex:
 
     def domains(self) -> Iterable[str]:
         return self._entries.keys()
+
+
+CARVED = "~"  # prefix of an exception tag (DomainIndex.carve_out)
+
+
+def _resolve_carve_outs(chain: list[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    """A chain (most specific first) with exception tags applied: `~t` removes `t` from its own tag set
+    and from every less specific one; the `~` tags themselves are dropped."""
+    cut: set[str] = set()
+    resolved = []
+    for tags in chain:
+        excepted = {t[1:] for t in tags if t.startswith(CARVED)}
+        if excepted or cut:
+            cut |= excepted
+            tags = frozenset(t for t in tags if not t.startswith(CARVED) and t not in cut)
+        if tags:
+            resolved.append(tags)
+    return tuple(resolved)

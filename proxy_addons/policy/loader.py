@@ -26,19 +26,21 @@ from .yamlsource import LocDict, LocList
 __all__ = ["load_policy", "load_text", "schema"]
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Load and compile a policy file; raises PolicyError (never anything else) when it is not valid."""
+def load_policy(path: str | Path, list_cache: Path | None = None) -> Policy:
+    """Load and compile a policy file; raises PolicyError (never anything else) when it is not valid.
+    Remote lists are read from their copies in `list_cache` (default var/lists), never fetched."""
     path = Path(path)
     try:
         raw = read_bounded(path)
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError([Problem(str(path), 1, 1, f"cannot read the policy: {oserror(exc)}")]) from None
-    return load_text(text, str(path), base_dir=path.parent)
+    return load_text(text, str(path), base_dir=path.parent, list_cache=list_cache)
 
 
-def load_text(text: str, filename: str = "<policy>", base_dir: Path | None = None) -> Policy:
-    report = Report(filename, base_dir or Path.cwd(), text)
+def load_text(text: str, filename: str = "<policy>", base_dir: Path | None = None,
+              list_cache: Path | None = None) -> Policy:
+    report = Report(filename, base_dir or Path.cwd(), text, list_cache)
     try:
         doc = _parse(filename, text)
         check_schema(report, doc)

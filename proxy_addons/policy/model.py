@@ -3,6 +3,7 @@ worked out from it and remembered lives beside it, in lookups.Lookups."""
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from .attention import DEFAULT_BACKGROUND_KB
 from .directory import Directory
 from .errors import Problem
 from .hosts import DomainIndex
+from .lists import ListSource
 from .lookups import CACHE_SIZE, HostInfo, Lookups
 from .schedules import Holidays, Schedule
 
@@ -89,10 +91,19 @@ class Category:
     domain_count: int
     files: tuple[str, ...] = ()
     description: str | None = None
+    sources: tuple[ListSource, ...] = ()  # every list file, directory and remote list, in policy order
 
     @property
     def tag(self) -> str:
         return f"c:{self.name}"
+
+    @property
+    def lists_sha256(self) -> str:
+        """One sha256 for the contents of all the category's lists (local and remote), as
+        `gonogo_list_info` reports it: it changes when any of them does; "" without lists."""
+        if not self.sources:
+            return ""
+        return hashlib.sha256("\n".join(f"{s.where} {s.sha256}" for s in self.sources).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 from .errors import PolicyError, Problem
 from .yamlsource import Pos
 
+DEFAULT_LIST_CACHE = Path("var/lists")  # the gateway's default state directory, `var`, + lists
+
 RESERVED_NAMES = {
     "group": {"other": "groups too small to report", "none": "people in no group"},
     "category": {"none": "hosts in no category", "other": "unknown categories"},
@@ -22,9 +24,10 @@ RESERVED_NAMES = {
 
 
 class Report:
-    def __init__(self, filename: str, base_dir: Path, text: str) -> None:
+    def __init__(self, filename: str, base_dir: Path, text: str, list_cache: Path | None = None) -> None:
         self.filename = filename
         self.base_dir = base_dir  # list files are found relative to the policy file
+        self.list_cache = list_cache or DEFAULT_LIST_CACHE  # cached copies of remote lists
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         # the policy's identity covers its list files too: they are hashed as they are read

@@ -9,8 +9,9 @@ import ipaddress
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import directory as directory_section
-from .domainlists import domain_file, domains
+from .domainlists import domains
 from .hosts import DomainIndex
+from .listsources import read_sources
 from .model import Category, Counting, Group, Identity, IPNetwork, Notify, Privacy
 from .names import normalize_user
 from .report import Report, suggest
@@ -82,12 +83,12 @@ def categories(report: Report, spec: LocDict, index: DomainIndex) -> dict[str, C
         report.not_reserved(spec.key_pos[name], "category", name)
         tag = f"c:{name}"
         count = index.add_many(domains(report, body.get("domains") or LocList(), f"category '{name}'"), tag)
-        for i, file in enumerate(body.get("files") or []):
-            for batch in domain_file(report, file, body["files"].item_pos[i]):
-                count += index.add_many(batch, tag)
-        if not count:
+        sources, added = read_sources(report, index, name, body)
+        count += added
+        if not count and not any(s.remote and not s.cached for s in sources):
             report.warn(spec.key_pos[name], f"category '{name}' has no domains")
-        result[name] = Category(name, count, tuple(body.get("files") or ()), body.get("description"))
+        result[name] = Category(name, count, tuple(body.get("files") or ()), body.get("description"),
+                                tuple(sources))
     return result
 
 

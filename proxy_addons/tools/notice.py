@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..policy.model import Policy, Rule
 from ..policy.wording import LANGUAGES, phrases, text
+from .notice_appendix import appendix_blocks, category_blocks
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Item:
     label: str | None = None
 
 
-Block = tuple[str, str | list[Item]]  # ("title" | "intro" | "h2" | "p", text) or ("ul", items)
+Block = tuple[str, str | list[Item]]  # ("title" | "intro" | "h2" | "h3" | "p", text) or ("ul", items)
 
 
 class _Writer:
@@ -82,9 +83,10 @@ class _Writer:
             out.append(("p", self.w("order")))
         out += [("h2", self.w("when")), *self.when_section()]
         out += [("h2", self.w("whom")), *self.whom_section()]
+        out += category_blocks(self.policy, self.lang)
         out += [("h2", self.w("counted")), ("ul", self.counted_items(enforced))]
         out += [("h2", self.w("never")), ("ul", self.never_items())]
-        return out
+        return out + appendix_blocks(self.policy, self.lang)
 
     def rule_item(self, rule: Rule, template: str) -> Item:
         quota = rule.quota
@@ -226,7 +228,7 @@ def render_markdown(blocks: list[Block]) -> str:
             out.append("\n".join(f"- {_md_item(item)}" for item in content))
         else:
             assert isinstance(content, str)
-            prefix = {"title": "# ", "h2": "## ", "intro": "", "p": ""}[kind]
+            prefix = {"title": "# ", "h2": "## ", "h3": "### ", "intro": "", "p": ""}[kind]
             text = md_escape(content)
             out.append(f"{prefix}*{text}*" if kind == "intro" else prefix + text)
     return "\n\n".join(out) + "\n"
@@ -243,6 +245,7 @@ _CSS = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 44rem; margin: 2rem auto;
        padding: 0 1rem; color: #1d232a; background: #fff; }
 h1 { font-size: 1.6rem; margin-bottom: .25rem; }
+h3 { font-size: 1rem; margin: 1.25rem 0 .25rem; }
 h2 { font-size: 1.15rem; margin-top: 1.75rem; border-bottom: 1px solid #d6dbe0; padding-bottom: .2rem; }
 .intro { color: #4a5560; font-style: italic; }
 li { margin: .35rem 0; }
@@ -262,7 +265,7 @@ def render_html(blocks: list[Block], lang: str) -> str:
             body.append(f"<ul>\n{lis}\n</ul>")
         else:
             assert isinstance(content, str)
-            tag = {"title": "h1", "h2": "h2", "intro": 'p class="intro"', "p": "p"}[kind]
+            tag = {"title": "h1", "h2": "h2", "h3": "h3", "intro": 'p class="intro"', "p": "p"}[kind]
             body.append(f"<{tag}>{esc(content)}</{tag.split()[0]}>")
     return (
         f'<!DOCTYPE html>\n<html lang="{esc(lang)}">\n<head>\n<meta charset="utf-8">\n'
