@@ -1,5 +1,10 @@
 """The audit log: one JSON line per decision that blocks, warns, is continued past or exhausts a budget.
 
+A record counts what a person did, not how many requests their browser made: at most one record per
+person, host, event and rule per minute (UTC clock minute). A blocked page view brings its favicon and
+background requests along, each blocked too; they are one block in the log, and four page views in four
+minutes are four. Repeats within the minute are counted in `repeats`, never written.
+
 What a record holds is fixed here, not by the caller: time (UTC), event, decision, rule, category,
 group, host (never the URL, whose path and query can name a person or a post) and the user — as a
 keyed HMAC-SHA256 pseudonym unless the policy says `audit_log: named`; with `off` nothing is written.
@@ -70,6 +75,9 @@ class AuditLog:
         self._noted = (0, 0)  # (dropped, errors) already written in a `lost` record
         self._privacy = policy_privacy
         self._key: bytes | None = None
+        self.repeats = 0  # records not written: the same person, host, event and rule in the same minute
+        self._minute = -1
+        self._this_minute: set[tuple[str | None, str, str, str]] = set()
         self._queue: queue.Queue[Any] = queue.Queue(queue_limit)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -101,6 +109,8 @@ class AuditLog:
         if self.mode == "off" or event not in EVENTS:
             return False
         when = (now or self.clock()).astimezone(dt.UTC)
+        if self._repeat(user, host, event, decision.rule or "default", when):
+            return False
         entry: dict[str, Any] = {
             "time": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "event": event,
@@ -121,6 +131,20 @@ class AuditLog:
             return False
         self._ensure_thread()
         return True
+
+    def _repeat(self, user: str | None, host: str, event: str, rule: str, when: dt.datetime) -> bool:
+        """Whether this person already has a record for this host, event and rule in this clock minute.
+        Only the current minute is remembered (a set that is emptied when the minute changes)."""
+        minute = int(when.timestamp() // 60)
+        if minute != self._minute:
+            self._minute = minute
+            self._this_minute.clear()
+        key = (user, host, event, rule)
+        if key in self._this_minute:
+            self.repeats += 1
+            return True
+        self._this_minute.add(key)
+        return False
 
     def record_request(self, event: str, *, request_id: str, user: str | None, rule: str, host: str,
                        minutes: int, group: str | None = None, now: dt.datetime | None = None) -> bool:

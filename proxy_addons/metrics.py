@@ -181,12 +181,12 @@ class Metrics:
             self._categories = frozenset(policy.categories)
             self._rules = frozenset(r.name for r in policy.rules)
             self._min_group_size = policy.privacy.min_group_size
-            self._revealed &= self._groups
-            for gone in set(self._seen) - self._groups:
+            self._revealed &= self._groups | {NONE}
+            for gone in set(self._seen) - self._groups - {NONE}:
                 del self._seen[gone]
             self._zero_plan = _zero_plan(policy, self._requests, self._shadow, self._seconds_active,
                                          self._exhausted, self._continues)
-            known = (OTHER, NONE, *self._revealed)
+            known = (OTHER, *self._revealed)
         for group in known:
             self._zero(group)
         self._info.clear()
@@ -220,14 +220,14 @@ class Metrics:
     # ---- labels ----
     def group_label(self, groups: tuple[str, ...], user_key: str) -> str:
         """The `group` label for a person: the primary group, `other` while fewer than `min_group_size`
-        people of it were seen, `none` without a group. `user_key` identifies the person (user name or
-        address); only its keyed pseudonym is kept, and only until the group is revealed."""
-        if not groups:
-            return NONE
-        primary = groups[0]
+        people of it were seen. People in no group (often unidentified clients, known by address only)
+        are the group `none`, folded into `other` the same way: one anonymous person must not be a series
+        of their own. `user_key` identifies the person (user name or address); only its keyed pseudonym is
+        kept, and only until the group is revealed."""
+        primary = groups[0] if groups else NONE
         if primary in self._revealed:
             return primary
-        if primary not in self._groups:
+        if primary not in self._groups and primary != NONE:
             return OTHER
         pseudonym = self._pseudonym(user_key)
         with self._lock:

@@ -41,3 +41,11 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origin]:
     server = Origin(cert, key).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_gonogo_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gonogo` commands take defaults from GONOGO_POLICY, GONOGO_STATE, ... (cli/settings.py): a developer's
+    own settings must not change what a test runs. Tests that are about them set them themselves."""
+    for name in ("GONOGO_POLICY", "GONOGO_STATE", "GONOGO_STATE_DIR", "GONOGO_CONFDIR"):
+        monkeypatch.delenv(name, raising=False)

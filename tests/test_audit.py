@@ -179,8 +179,8 @@ def test_gonogo_audit_summarises_by_day_rule_and_event(tmp_path, decisions, caps
     log = _open(tmp_path, now=today)
     old = today - dt.timedelta(days=20)
     log.record(decisions["block"], user="old", host="old.facebook.com", now=old)
-    for user in ("a", "b", "a"):
-        log.record(decisions["block"], user=user, host="www.facebook.com", now=today)
+    for minute, user in enumerate(("a", "b", "a")):  # a came back a minute later: a second block
+        log.record(decisions["block"], user=user, host="www.facebook.com", now=today + dt.timedelta(minutes=minute))
     log.record(decisions["warn"], user="a", host="nu.nl", now=today - dt.timedelta(days=1))
     log.record(decisions["exhausted"], user="c", host="m.facebook.com", event="exhausted", now=today)
     log.close()
@@ -244,8 +244,9 @@ def test_lost_records_are_logged_and_shown_by_gonogo_audit(tmp_path, decisions, 
     pipe = directory / "audit-2026-11-25.jsonl"
     os.mkfifo(pipe)  # a write to this day blocks the writer until someone reads: meanwhile the queue fills up
     log = AuditLog(directory, Privacy(), tmp_path / "state" / "key", clock=lambda: THURSDAY_10, queue_limit=2)
-    queued = [log.record(decisions["block"], user="a", host="x.test", now=dt.datetime(2026, 11, day, 12, tzinfo=dt.UTC))
-              for day in (24, 25, 26, 26, 26, 26)]
+    queued = [log.record(decisions["block"], user=f"u{i}", host="x.test",
+                         now=dt.datetime(2026, 11, day, 12, tzinfo=dt.UTC))
+              for i, day in enumerate((24, 25, 26, 26, 26, 26))]
     assert log.dropped >= 2 and queued.count(False) == log.dropped  # at most 2 taken by the writer, 2 queued
     with ThreadPoolExecutor(1) as reader:
         read = reader.submit(pipe.read_text)  # lets the writer through the pipe
@@ -272,3 +273,37 @@ def test_a_complete_log_is_not_called_incomplete(tmp_path, decisions, capsys):
     log.close()
     code, out, _ = _summarise("--dir", str(tmp_path / "audit"), capsys=capsys)
     assert code == 0 and "Incomplete" not in out and ": 1 records" in out
+
+
+def test_one_record_per_person_host_event_and_minute(tmp_path, decisions):
+    """A blocked page view brings its favicon and background requests, each blocked too: one block in the log.
+    Another minute, person, host or event is another record."""
+    log = _open(tmp_path)
+    at = dt.datetime(2026, 11, 26, 9, 0, 10, tzinfo=dt.UTC)
+    for seconds in (0, 1, 5, 40):  # the page, favicon.ico, an XHR, a retry: all within 09:00
+        assert log.record(decisions["block"], user="ivo", host="www.facebook.com",
+                          now=at + dt.timedelta(seconds=seconds)) == (seconds == 0)
+    assert log.record(decisions["block"], user="ivo", host="static.facebook.com", now=at)  # another host
+    assert log.record(decisions["block"], user="iris", host="www.facebook.com", now=at)  # another person
+    assert log.record(decisions["warn"], user="ivo", host="www.facebook.com", now=at)  # another event
+    assert log.record(decisions["block"], user="ivo", host="www.facebook.com", now=at + dt.timedelta(minutes=1))
+    log.close()
+    assert len(_lines(tmp_path / "audit")) == 5 and log.repeats == 3
+
+
+def test_gonogo_audit_counts_days_in_the_policys_time_zone(tmp_path, decisions, capsys):
+    """At 23:30 UTC it is already tomorrow in Amsterdam: with --policy the days are the policy's days."""
+    log = _open(tmp_path)
+    log.record(decisions["block"], user="a", host="x.test", now=dt.datetime(2026, 11, 25, 23, 30, tzinfo=dt.UTC))
+    log.close()
+    directory = str(tmp_path / "audit")
+    code, out, _ = _summarise("--dir", directory, "--json", capsys=capsys)
+    assert code == 0 and [c["day"] for c in json.loads(out)["counts"]] == ["2026-11-25"]
+    assert json.loads(out)["timezone"] == "UTC"
+    code, out, _ = _summarise("--dir", directory, "--policy", str(EXAMPLE_POLICY), "--since", "2026-11-26", "--json",
+                              capsys=capsys)
+    summary = json.loads(out)
+    assert code == 0 and [c["day"] for c in summary["counts"]] == ["2026-11-26"]
+    assert summary["since"] == "2026-11-26T00:00:00+01:00" and summary["timezone"] == "Europe/Amsterdam"
+    code, out, _ = _summarise("--dir", directory, "--policy", str(EXAMPLE_POLICY), capsys=capsys)
+    assert "(days in Europe/Amsterdam)" in out

@@ -46,14 +46,19 @@ def test_check_valid_policy_prints_a_one_screen_summary() -> None:
     for expected in ("zone        Europe/Amsterdam",
                      "holidays    public holidays (Netherlands, NL) and the company's days off: 24 December 2026 "
                      "and 31 December 2026",
-                     "work-hours: Monday to Friday, 08:30–17:30", "social: 20 domains (incl. lists/social.txt)",
-                     "customer-service: 2 users, 1 subnet",
-                     "6. social time-box: time-box social for everyone during work-hours: 30 minutes per day",
-                     "5. tiktok trial: [shadow, never enforced] would block tiktok.com",
+                     "notice      organisation “Example BV”; contact “the service desk",
+                     "work-hours (shown as “working hours”, nl “werktijd”): Monday to Friday, 08:30–17:30",
+                     "social (shown as “Social media”, nl “Sociale media”): 20 domains (incl. lists/social.txt)",
+                     "customer-service (shown as “Customer service”, nl “Klantenservice”): 2 users, 1 subnet",
+                     "6. social time-box (shown as “Social media time limit”, nl “Tijdslimiet sociale media”): "
+                     "time-box social for everyone during work-hours: 30 minutes per day",
+                     "5. tiktok trial (shown as “TikTok in working hours”, nl “TikTok onder werktijd”): "
+                     "[shadow, never enforced] would block tiktok.com",
                      "budgets     social time-box: 30 minutes per day", "default     allow",
                      "audit log pseudonymous, kept 30 days", "warnings    none"):
         assert expected in out, expected
-    rules = [line.split(".", 1)[1].split(":")[0].strip() for line in out.splitlines() if re.match(r"\s+\d+\. ", line)]
+    rules = [line.split(".", 1)[1].split(" (shown as")[0].strip() for line in out.splitlines()
+             if re.match(r"\s+\d+\. ", line)]
     assert rules == ["social team runs our channels", "no posting from interns", "corporate news on LinkedIn",
                      "lunch is free", "tiktok trial", "social time-box", "news needs a reason"]
 
@@ -123,10 +128,15 @@ def test_explain_shows_every_rule_in_order_with_why() -> None:
     done = gonogo("explain", EXAMPLE_POLICY, "--user", "ivo", "--ip", "10.20.1.1", "--url",
                   "https://www.linkedin.com/feed/", "--method", "post", "--at", "2026-11-26T10:00", check_rc=0)
     out = done.stdout
-    assert out.startswith("decision    BLOCK  (action block, by rule 'no posting from interns' (line 67))")
+    assert out.startswith("decision    BLOCK  (action block, by rule 'no posting from interns' (line 90), "
+                          "shown as “No posting by interns”)")
     assert "who         ivo from 10.20.1.1; groups: interns, sales (primary interns)" in out
     assert "category    professional" in out
     assert "message     Posting for the company is done by the social team. Ask them to share it." in out
+    dutch = gonogo("explain", EXAMPLE_POLICY, "--user", "ivo", "--url", "https://www.linkedin.com/feed/", "--method",
+                   "post", "--lang", "nl", check_rc=0).stdout
+    assert "shown as “Stagiairs plaatsen geen berichten”" in dutch
+    assert "message     Berichten namens het bedrijf plaatst het socialmediateam." in dutch
     rule_lines = [line for line in out.splitlines() if re.match(r"\s+\d+\. ", line)]
     assert [line.split()[0] for line in rule_lines] == [f"{i}." for i in range(1, 8)]
     assert "no     not in customer-service, social-team" in rule_lines[0]
@@ -171,15 +181,17 @@ def test_explain_used_without_a_time_box_is_said() -> None:
 def test_notice_markdown(lang: str) -> None:
     out = gonogo("notice", EXAMPLE_POLICY, "--lang", lang, check_rc=0).stdout
     expected = {
-        "en": ["# Social media at work: our agreements", "## What is free", "## What is limited, and by how much",
+        "en": ["# Social media at work: the agreements of Example BV", "## What is free",
+               "## What is limited, and by how much",
                "at most 30 minutes per day", "Monday to Friday, 08:30–17:30", "24 December 2026",
-               "## What is never recorded", "passed through without being decrypted",
+               "## What is recorded, and what never is", "passed through without being decrypted",
                "fewer than 5 people", "under a pseudonym", "deleted after 30 days", "active minutes",
-               "already counted cost nothing", "Members of interns", "Posting and changing things"],
-        "nl": ["# Sociale media op het werk: onze afspraken", "## Wat vrij is", "hoogstens 30 minuten per dag",
-               "maandag tot en met vrijdag, 08:30–17:30", "24 december 2026", "## Wat nooit wordt vastgelegd",
-               "zonder ontsleuteling", "minder dan 5 mensen", "pseudoniem", "na 30 dagen verwijderd",
-               "actieve minuten", "Leden van interns"],
+               "already counted cost nothing", "Members of Interns", "Posting and changing things"],
+        "nl": ["# Sociale media op het werk: de afspraken van Example BV", "## Wat vrij is",
+               "hoogstens 30 minuten per dag",
+               "maandag tot en met vrijdag, 08:30–17:30", "24 december 2026", "## Wat wordt vastgelegd, en wat nooit",
+               "zonder ontsleuteling", "minder dan 5 mensen", "pseudoniem", "na 30 dagen gewist",
+               "actieve minuten", "Leden van Stagiairs"],
     }[lang]
     for text in expected:
         assert text in out, text
@@ -219,7 +231,7 @@ def test_notice_for_a_policy_that_inspects_everything(tmp_path: Path) -> None:
     path.write_text("version: 1\ndefault: block\nprivacy: {audit_log: off}\nrules:\n"
                     "  - {name: everything warns, action: warn}\n", "utf-8")
     out = gonogo("notice", path, check_rc=0).stdout
-    assert "all web traffic through the gateway is inspected" in out
+    assert "the gateway decrypts and inspects all web traffic that passes through it" in out
     assert "passed through without being decrypted" not in out
     assert "There is no audit log" in out and "No time is counted" in out
 
@@ -268,3 +280,29 @@ def test_python_dash_m_runs_the_same_command() -> None:
                           timeout=60, cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert re.search(r"^\s+run\b", done.stdout, re.MULTILINE) and "unavailable" not in done.stdout.lower()
+
+
+# -- settings shared through the environment -----------------------------------------------------------------
+
+def test_explain_needs_no_user_for_a_client_known_by_address() -> None:
+    done = gonogo("explain", EXAMPLE_POLICY, "--ip", "10.30.0.7", "--url", "https://www.facebook.com/", "--at",
+                  "2026-11-26T10:00", check_rc=0)
+    assert "who         (anonymous) from 10.30.0.7; groups: customer-service" in done.stdout
+    done = gonogo("explain", EXAMPLE_POLICY, "--url", "facebook.com", check_rc=2)
+    assert "give --user U, --ip IP or both" in done.stderr
+
+
+def test_commands_take_the_policy_from_gonogo_policy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Set once (systemd environment file, compose): every command finds the proxy's policy without retyping it."""
+    assert "which policy?" in gonogo("check", check_rc=2).stderr
+    monkeypatch.setenv("GONOGO_POLICY", str(EXAMPLE_POLICY))
+    assert "valid policy" in gonogo("check", check_rc=0).stdout
+    assert "# Social media at work" in gonogo("notice", check_rc=0).stdout
+    assert "decision    ALLOW" in gonogo("explain", "--user", "anna", "--url", "facebook.com", check_rc=0).stdout
+    other = tmp_path / "other.yaml"
+    other.write_text("version: 1\nrules: []\n", "utf-8")
+    assert str(other) in gonogo("check", other, check_rc=0).stdout  # the command line wins
+    helped = " ".join(gonogo("check", "--help", check_rc=0).stdout.split())
+    assert f"(default $GONOGO_POLICY, now {EXAMPLE_POLICY})" in helped
+    for name in ("GONOGO_POLICY", "GONOGO_STATE", "GONOGO_STATE_DIR", "GONOGO_CONFDIR"):
+        assert name in gonogo("--help", check_rc=0).stdout and name in gonogo("run", "--help", check_rc=0).stdout

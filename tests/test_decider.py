@@ -154,7 +154,8 @@ def test_an_active_minute_is_counted_once_per_person_category_and_minute(tmp_pat
             await ledger.store.close()
 
     asyncio.run(run())
-    counted = {c: metrics.registry.get_sample_value(ACTIVE_SECONDS, {"group": "none", "category": c})
+    # two people in no group: fewer than min_group_size, so reported as `other`
+    counted = {c: metrics.registry.get_sample_value(ACTIVE_SECONDS, {"group": "other", "category": c})
                for c in ("social", "professional")}
     assert counted == {"social": 240.0, "professional": 240.0}  # 2 people x 2 minutes x 60 s, each category
 

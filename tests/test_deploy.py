@@ -167,9 +167,23 @@ def unit(path: Path) -> dict[str, dict[str, list[str]]]:
     return sections
 
 
-def exec_argv(command_line: str, instance: str = "1") -> list[str]:
-    """An Exec*= line as the process sees it: specifiers filled in, an unset $GONOGO_OPTS dropped."""
+ENV_FILES = {"gonogo.service": "gonogo.env", "gonogo@.service": "gonogo-instances.env"}  # shipped for each unit
+
+
+def env_file(path: Path) -> dict[str, str]:
+    """An EnvironmentFile: NAME=value lines, '#' comments."""
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line.strip() and line[0] != "#")
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def exec_argv(command_line: str, instance: str = "1", unit_name: str | None = None) -> list[str]:
+    """An Exec*= line as the process sees it: specifiers filled in, ${NAME} taken from the environment file
+    shipped for the unit (deploy/systemd/*.env; the template's when `instance` is given), an empty
+    $GONOGO_OPTS dropped."""
+    unit_name = unit_name or ("gonogo@.service" if "%i" in command_line else "gonogo.service")
     filled = command_line.replace("%i", instance).replace("$GONOGO_OPTS", "")
+    env = env_file(SYSTEMD_DIR / ENV_FILES[unit_name])
+    filled = re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], filled)
     return shlex.split(filled)
 
 
@@ -645,7 +659,7 @@ def test_systemd_unit_is_sandboxed(name: str) -> None:
 def test_systemd_exec_start_is_accepted_by_gonogo_run_and_writes_only_its_state_directory(name: str) -> None:
     service = unit(SYSTEMD_DIR / name)["Service"]
     (exec_start,) = service["ExecStart"]
-    argv = exec_argv(exec_start)
+    argv = exec_argv(exec_start, unit_name=name)
     assert argv[0] == "/opt/gonogo/venv/bin/gonogo"
     args = parse_gonogo(argv[1:])
     state = f"/var/lib/{service['StateDirectory'][0]}"
@@ -682,10 +696,10 @@ def test_systemd_ca_step_is_the_compose_ca_init_step() -> None:
     for name in UNITS:
         service = unit(SYSTEMD_DIR / name)["Service"]
         (pre,) = service["ExecStartPre"]
-        argv = exec_argv(pre)
+        argv = exec_argv(pre, unit_name=name)
         assert argv[0] == "/opt/gonogo/venv/bin/gonogo"
         unit_args = vars(parse_ca_init(argv[1:]))
-        confdir = set_options(parse_gonogo(exec_argv(service["ExecStart"][0])[1:]))["confdir"]
+        confdir = set_options(parse_gonogo(exec_argv(service["ExecStart"][0], unit_name=name)[1:]))["confdir"]
         assert unit_args.pop("confdir") == confdir
         # the same CA name and options as compose; only the confdir differs
         assert unit_args == {k: v for k, v in compose_args.items() if k != "confdir"}
@@ -819,7 +833,7 @@ def _all_gonogo_command_lines() -> dict[str, list[str]]:
     found["kubernetes"] = container(k8s("Deployment", "gonogo"), "gonogo")["args"]
     found["Dockerfile"] = json.loads(dict(final_stage())["CMD"])
     for name in UNITS:
-        found[name] = exec_argv(unit(SYSTEMD_DIR / name)["Service"]["ExecStart"][0])[1:]
+        found[name] = exec_argv(unit(SYSTEMD_DIR / name)["Service"]["ExecStart"][0], unit_name=name)[1:]
     return found
 
 
@@ -888,7 +902,48 @@ def test_nftables_spread_reaches_the_template_instances_on_the_lan_address() -> 
     assert sorted(targets) == list(range(modulus))
     (exec_start,) = unit(SYSTEMD_DIR / "gonogo@.service")["Service"]["ExecStart"]
     for index, port in targets.items():
-        argv = shlex.split(exec_start.replace("%i", str(index + 1)).replace("$GONOGO_OPTS", f"--listen-host {lan}"))
+        argv = exec_argv(exec_start.replace("$GONOGO_OPTS", f"--listen-host {lan}"), str(index + 1), "gonogo@.service")
         args = parse_gonogo(argv[1:])
         assert (args.listen_host, args.listen_port) == (lan, port)
     assert f"GONOGO_OPTS=--listen-host {lan}" in text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# settings shared by the proxy and admin commands (GONOGO_POLICY, GONOGO_STATE, ... : cli/settings.py)
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_systemd_units_take_their_paths_from_the_environment_file_admins_load_too(name: str) -> None:
+    """Set once: the unit's ${...} come from the shipped environment file, which names what `gonogo run` and
+    the admin commands read from the environment, so `gonogo quota` in an admin shell uses the proxy's ledger."""
+    from proxy_addons.cli.settings import VARIABLES
+
+    service = unit(SYSTEMD_DIR / name)["Service"]
+    assert service["EnvironmentFile"] == ["/etc/gonogo/gonogo.env"]  # required: the paths are in it
+    env = env_file(SYSTEMD_DIR / ENV_FILES[name])
+    assert set(VARIABLES) <= set(env), "every shared setting is in the file"
+    used = set(re.findall(r"\$\{(\w+)\}", " ".join(service["ExecStart"] + service["ExecStartPre"])))
+    assert used == set(VARIABLES) and used <= set(env)
+    args = parse_gonogo(exec_argv(service["ExecStart"][0], unit_name=name)[1:])
+    assert (args.policy, args.state) == (env["GONOGO_POLICY"], env["GONOGO_STATE"])
+    assert set_options(args) == {"confdir": env["GONOGO_CONFDIR"], "gonogo_state_dir": env["GONOGO_STATE_DIR"]}
+    assert f"deploy/systemd/{ENV_FILES[name]} /etc/gonogo/gonogo.env" in (SYSTEMD_DIR / name).read_text()
+
+
+def test_compose_gives_admin_commands_the_proxys_settings(compose: dict[str, Any]) -> None:
+    """`docker compose exec gonogo gonogo quota ...` finds the same policy, ledger, state and CA as the proxy."""
+    gonogo = compose["services"]["gonogo"]
+    args = gonogo_compose_args(compose)
+    assert gonogo["environment"] == {
+        "GONOGO_POLICY": args.policy, "GONOGO_STATE": args.state,
+        "GONOGO_STATE_DIR": set_options(args)["gonogo_state_dir"], "GONOGO_CONFDIR": set_options(args)["confdir"]}
+
+
+def test_kubernetes_gives_admin_commands_the_proxys_settings() -> None:
+    """`kubectl exec deploy/gonogo -- gonogo quota ...` acts on the proxy's own policy and ledger."""
+    gonogo = container(k8s("Deployment", "gonogo"), "gonogo")
+    args = parse_gonogo(gonogo["args"])
+    env = {e["name"]: e["value"] for e in gonogo["env"] if e["name"].startswith("GONOGO_")}
+    assert env == {"GONOGO_POLICY": args.policy, "GONOGO_STATE": args.state,
+                   "GONOGO_STATE_DIR": set_options(args)["gonogo_state_dir"],
+                   "GONOGO_CONFDIR": set_options(args)["confdir"]}

@@ -133,10 +133,18 @@ def test_group_stays_other_until_min_group_size_distinct_people_are_seen(metrics
     assert request(metrics, policy, "carol", "https://news.test/") == "staff"  # the third person of staff
     assert request(metrics, policy, "alice", "https://news.test/") == "staff"  # and from then on
     assert request(metrics, policy, "ivan", "https://news.test/") == "other"  # interns: still 2 people
-    assert metrics.group_label((), "ip:10.0.0.9") == m.NONE
     assert metrics.group_label(("no-such-group",), "user:x") == m.OTHER
     groups = {dict(k)["group"] for k in nonzero(metrics, m.REQUESTS)}
     assert groups == {"other", "staff"}
+
+
+def test_people_in_no_group_are_folded_like_any_small_group(metrics, policy):
+    """One unidentified client is not reported as `none` on its own: `none` is a group like the others."""
+    assert [request(metrics, policy, "", "https://news.test/") for _ in range(4)] == [m.OTHER] * 4
+    assert metrics.group_label((), "ip:10.0.0.10") == m.OTHER  # 2 of 3
+    assert metrics.group_label((), "ip:10.0.0.11") == m.NONE  # the third: min_group_size reached
+    assert request(metrics, policy, "dirk", "https://news.test/") == m.NONE  # in no group either
+    assert {dict(k)["group"] for k in nonzero(metrics, m.REQUESTS)} == {"other", "none"}
 
 
 def test_a_group_name_passed_directly_is_hidden_until_revealed(metrics, policy):
@@ -228,8 +236,8 @@ def test_rare_event_series_exist_at_zero_before_the_first_event(metrics, policy)
         "  - {name: news needs a reason"))
     metrics.policy_loaded(timebox)
     exhausted = samples(metrics, m.QUOTA_EXHAUSTED)
-    assert exhausted == {
-        **{labels(group=g, category="social", rule="social box"): 0 for g in ("other", "none")},
+    assert exhausted == {  # `none` is a group like any other: no series before enough people were seen
+        labels(group="other", category="social", rule="social box"): 0,
         labels(group="other", category="news", rule="intern box"): 0}
     continues = samples(metrics, m.WARN_CONTINUES)
     assert labels(group="other", category="news", rule="news needs a reason") in continues

@@ -269,14 +269,14 @@ def test_status_page_shows_identity_rules_budgets_and_privacy(example):
                        rows=[BudgetRow("social time-box", 12, 30, resets)], lang="en", now=THURSDAY_10,
                        client_ip="10.1.2.3")
     text = _Page(page).visible
-    assert "User ivo Address 10.1.2.3 Groups interns" in text
-    assert "no posting from interns" in text
+    assert "User ivo Address 10.1.2.3 Groups Interns" in text  # groups by their titles
+    assert "No posting by interns" in text
     assert "only for DELETE, PATCH, POST, PUT requests" in text
-    assert "social team runs our channels" not in text  # not for interns
-    assert "limited to 30 minutes per day" in text and "during work-hours (Monday to Friday, 08:30–17:30)" in text
-    assert "Trials (recorded, never enforced) tiktok trial" in text
+    assert "The social team runs our channels" not in text  # not for interns
+    assert "limited to 30 minutes per day" in text and "during working hours (Monday to Friday, 08:30–17:30)" in text
+    assert "Trial rules (only counted, never enforced) TikTok in working hours" in text
     assert "Everything else: allowed." in text
-    assert "social time-box 12 min 18 min 30 min tomorrow at 00:00" in text
+    assert "Social media time limit 12 min 18 min 30 min tomorrow at 00:00" in text
     assert "under a pseudonym instead of your name. Kept 30 days." in text
     assert "fewer than 5 people" in text
     assert "Full addresses (URLs)" in text
@@ -287,8 +287,9 @@ def test_status_page_for_an_unknown_person_in_dutch(example):
     text = _Page(page).visible
     assert '<html lang="nl">' in page
     assert "Gebruiker niet herkend" in text and "Groepen geen" in text
-    assert "social team runs our channels" not in text
-    assert "social time-box" in text and "tijdens work-hours (maandag tot en met vrijdag, 08:30–17:30)" in text
+    assert "Het socialmediateam beheert onze kanalen" not in text
+    assert "Tijdslimiet sociale media" in text and "tijdens werktijd (maandag tot en met vrijdag, 08:30–17:30)" in text
+    assert "Privégebruik van sociale media is beperkt tot 30 minuten per werkdag" in text  # the message in Dutch
     assert "Voor jou geldt geen tijdsbudget." in text
     assert "Wat nooit wordt vastgelegd" in text
 

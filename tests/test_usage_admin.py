@@ -37,10 +37,20 @@ def shown(state: str, cwd: Path, user: str = "dirk", policy: Path = EXAMPLE_POLI
     return {b["budget"]: b for b in json.loads(done.stdout)}
 
 
+def proxy_store(state: str) -> str:
+    """Create the store as `gonogo run` does when it starts: admin commands only act on an existing one."""
+    async def main() -> None:
+        await open_store(state).close()
+
+    asyncio.run(main())
+    return state
+
+
 @pytest.fixture(params=["sqlite", "redis"])
 def state(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:{tmp_path / 'var' / 'gonogo.db'}"
+        (tmp_path / "var").mkdir()
+        return proxy_store(f"sqlite:{tmp_path / 'var' / 'gonogo.db'}")
     server: RedisServer = request.getfixturevalue("redis_server")
     db = 1 + len(request.node.name) % 15  # tests of this module share the server: keep to their own db
     asyncio.run(_flush(server.url, db))
@@ -111,7 +121,7 @@ default: allow
 def test_show_lists_the_budgets_that_apply_to_the_person(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(TWO_BUDGETS)
-    state = f"sqlite:{tmp_path / 'g.db'}"
+    state = proxy_store(f"sqlite:{tmp_path / 'g.db'}")
     assert list(shown(state, tmp_path, "dirk", policy)) == ["social"]
     ivo = shown(state, tmp_path, "ivo", policy)
     assert list(ivo) == ["interns watch less", "social"]
@@ -121,11 +131,13 @@ def test_show_lists_the_budgets_that_apply_to_the_person(tmp_path: Path) -> None
 
 
 def test_bad_input_is_refused_with_a_reason(tmp_path: Path) -> None:
-    state = f"sqlite:{tmp_path / 'g.db'}"
+    state = proxy_store(f"sqlite:{tmp_path / 'g.db'}")
     wrong = quota("grant", "--user", "dirk", "--rule", "lunch is free", "--minutes", "5", state=state, cwd=tmp_path)
     assert wrong.returncode == 2 and "has no time budget" in wrong.stderr
     missing = quota("reset", "--user", "dirk", "--rule", "no such rule", state=state, cwd=tmp_path)
     assert missing.returncode == 2 and "no rule named 'no such rule'" in missing.stderr
+    misspelt = quota("grant", "--user", "dirk", "--rule", "social timebox", "--minutes", "5", state=state, cwd=tmp_path)
+    assert misspelt.returncode == 2 and "did you mean 'social time-box'?" in misspelt.stderr
     bad_state = quota("show", "--user", "dirk", state="mysql://x", cwd=tmp_path)
     assert bad_state.returncode == 2 and "sqlite:PATH" in bad_state.stderr
 
@@ -133,3 +145,35 @@ def test_bad_input_is_refused_with_a_reason(tmp_path: Path) -> None:
 def test_an_unreachable_store_is_an_error_not_zeros(tmp_path: Path) -> None:
     done = quota("show", "--user", "dirk", state=f"redis://127.0.0.1:{free_port()}/0", cwd=tmp_path)
     assert done.returncode == 1 and "cannot reach the quota store" in done.stderr and done.stdout == ""
+
+
+def test_a_store_that_does_not_exist_is_refused_not_created(tmp_path: Path) -> None:
+    """A mistyped path or another working directory must not give an empty ledger the proxy never reads."""
+    for command in (["show"], ["grant", "--rule", BUDGET, "--minutes", "15"], ["reset"]):
+        done = quota(*command, "--user", "dirk", state="sqlite:var/gonogo.db", cwd=tmp_path)
+        assert done.returncode == 1, done.stderr
+        assert f"no quota store at {tmp_path / 'var' / 'gonogo.db'}" in done.stderr and done.stdout == ""
+        assert not (tmp_path / "var").exists()
+    requests = subprocess.run([str(Path(sys.executable).parent / "gonogo"), "requests", "list", "--policy",
+                               str(EXAMPLE_POLICY), "--state", "sqlite:var/gonogo.db"], capture_output=True, text=True,
+                              timeout=60, cwd=tmp_path)
+    assert requests.returncode == 1 and "gonogo requests: no quota store at" in requests.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_policy_and_store_come_from_the_environment(tmp_path: Path) -> None:
+    """GONOGO_POLICY and GONOGO_STATE, set once (the systemd environment file, compose), name what the proxy uses."""
+    state = proxy_store(f"sqlite:{tmp_path / 'proxy.db'}")
+    spend(state, "dirk", 7)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GONOGO_POLICY": str(EXAMPLE_POLICY), "GONOGO_STATE": state}
+    done = subprocess.run([*QUOTA, "show", "--user", "dirk", "--json", "--at", AT], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["used"] == 7
+    unset = {k: v for k, v in env.items() if k != "GONOGO_POLICY"}
+    done = subprocess.run([*QUOTA, "show", "--user", "dirk"], capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path, env=unset)
+    assert done.returncode == 2 and "GONOGO_POLICY" in done.stderr
+    helped = subprocess.run([*QUOTA, "grant", "--help"], capture_output=True, text=True, timeout=60, env=env)
+    flowing = " ".join(helped.stdout.split())  # argparse wraps long lines
+    assert "default $GONOGO_STATE, now sqlite:" in flowing and "GONOGO_POLICY" in flowing

@@ -65,7 +65,29 @@ def build_parser() -> argparse.ArgumentParser:
         add(subparsers)
     if unavailable:
         parser.epilog = "unavailable: " + "; ".join(f"{name} ({why})" for name, why in unavailable.items())
+    _environment_in_help(parser)
     return parser
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's wrapping, except for the table of environment variables."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("environment"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _environment_in_help(parser: argparse.ArgumentParser) -> None:
+    """Every command's --help ends with the settings it takes from the environment (cli/settings.py)."""
+    from .settings import epilog
+
+    parser.formatter_class = _Formatter
+    parser.epilog = "\n\n".join(filter(None, [epilog(), parser.epilog]))
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _environment_in_help(sub)
 
 
 def _is_missing(exc: ImportError, module_name: str) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..tools.ca import CA_FILE, DEFAULT_CN, DEFAULT_CONFDIR, DEFAULT_ORGANIZATION, CaError, CaInfo, init_ca, show_ca
+from . import settings
 
 
 def add_ca(subparsers: Any) -> argparse.ArgumentParser:
@@ -20,7 +21,9 @@ def add_ca(subparsers: Any) -> argparse.ArgumentParser:
                                    description="The CA gonogo signs decrypted sites with: create it once, show "
                                                "what to distribute and how to recognise it.")
     commands = parser.add_subparsers(dest="ca_command", metavar="ACTION", required=True)
-    confdir_help = f"mitmproxy's confdir, where the CA lives (default {DEFAULT_CONFDIR}, as for `gonogo run`)"
+    confdir = settings.env("GONOGO_CONFDIR")
+    confdir_help = (f"mitmproxy's confdir, where the CA lives (default $GONOGO_CONFDIR"
+                    f"{f', now {confdir}' if confdir else ''}, else {DEFAULT_CONFDIR}, as for `gonogo run`)")
 
     init = commands.add_parser(
         "init", help="create the CA unless there is one; write the files for clients",
@@ -28,7 +31,7 @@ def add_ca(subparsers: Any) -> argparse.ArgumentParser:
                     "sub-CA of the company PKI, is never replaced), write the certificate files for clients when "
                     "missing, and print what to distribute. Safe to run at every start, by several processes "
                     "at once.")
-    init.add_argument("--confdir", default=DEFAULT_CONFDIR, metavar="DIR", help=confdir_help)
+    init.add_argument("--confdir", default=confdir or DEFAULT_CONFDIR, metavar="DIR", help=confdir_help)
     init.add_argument("--cn", default=DEFAULT_CN, metavar="NAME",
                       help=f"common name of a new CA: what people see on their devices (default {DEFAULT_CN!r})")
     init.add_argument("--organization", default=DEFAULT_ORGANIZATION, metavar="ORG",
@@ -39,7 +42,7 @@ def add_ca(subparsers: Any) -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="show the CA: certificate path, subject, validity, fingerprints",
                                description="Show the CA in the confdir without changing anything; exit 1 when "
                                            "there is none.")
-    show.add_argument("--confdir", default=DEFAULT_CONFDIR, metavar="DIR", help=confdir_help)
+    show.add_argument("--confdir", default=confdir or DEFAULT_CONFDIR, metavar="DIR", help=confdir_help)
     show.add_argument("--json", action="store_true", help="print the CA as one JSON object")
     show.set_defaults(func=cmd_show)
     return parser

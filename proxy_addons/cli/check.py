@@ -6,12 +6,14 @@ import argparse
 import sys
 from typing import Any
 
+from . import settings
+
 
 def add_check(subparsers: Any) -> None:
     p = subparsers.add_parser("check", help="validate a policy and summarise it",
                               description="Validate a policy; exit 0 with a summary when valid, 1 with "
                                           "file:line:col errors when not. Warnings never fail.")
-    p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
+    settings.add_policy(p, positional=True)
     add_lists_cache(p)
     p.add_argument("--online", action="store_true",
                    help="also bind to the policy's directory and read every directory group (member counts, "
@@ -21,12 +23,16 @@ def add_check(subparsers: Any) -> None:
 
 def add_lists_cache(p: Any) -> None:
     """The option every command that loads a policy with remote lists needs: where their copies are."""
-    p.add_argument("--lists-cache", metavar="DIR", default=None,
-                   help="copies of remote category lists (default var/lists: the gateway's <state dir>/lists)")
+    p.add_argument("--lists-cache", metavar="DIR", default=str(settings.state_dir() / "lists"),
+                   help="copies of remote category lists (default the gateway's <state dir>/lists: "
+                        "$GONOGO_STATE_DIR/lists, else beside the SQLite ledger of $GONOGO_STATE, else var/lists)")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    policy = load_or_report(args.policy, args.lists_cache)
+    path = settings.need_policy(args, "check")
+    if path is None:
+        return 2
+    policy = load_or_report(path, args.lists_cache)
     if policy is None:
         return 1
     print_warnings(policy)

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from ..policy.attention import ATTENTIONS, classify
+from . import settings
 from .check import add_lists_cache, load_or_report
 
 
@@ -21,10 +22,10 @@ def add_explain(subparsers: Any) -> None:
     p = subparsers.add_parser("explain", help="show how one request would be decided, rule by rule",
                               description="Decide one request with the policy, exactly as the proxy would, "
                                           "and show every rule considered and why it did or did not match.")
-    p.add_argument("policy", metavar="POLICY", help="policy file (YAML)")
+    settings.add_policy(p, positional=True)
     add_lists_cache(p)
-    p.add_argument("--user", required=True, metavar="U", help="user name ('' for an anonymous client)")
-    p.add_argument("--ip", metavar="IP", help="client address (for groups by subnet)")
+    p.add_argument("--user", metavar="U", help="user name (leave out, or '', for a client known by address only)")
+    p.add_argument("--ip", metavar="IP", help="client address (for groups by subnet); --user or --ip or both")
     p.add_argument("--url", required=True, metavar="URL", help="e.g. https://www.facebook.com/ or facebook.com")
     p.add_argument("--method", default="GET", metavar="M", help="HTTP method (default GET)")
     p.add_argument("--at", metavar="ISO-8601",
@@ -39,6 +40,8 @@ def add_explain(subparsers: Any) -> None:
     p.add_argument("--sec-fetch-mode", metavar="MODE", help="the request's Sec-Fetch-Mode, e.g. navigate, cors")
     p.add_argument("--background-kb", type=_minutes, default=0, metavar="KB",
                    help="KB background requests of this person and budget moved so far this minute")
+    p.add_argument("--lang", choices=("en", "nl"), default="en",
+                   help="language of the texts the person would read: the rule's title and message (default en)")
     p.add_argument("--exception", type=_minutes, metavar="MINUTES",
                    help="as if the person had an approved exception (gonogo requests) to the deciding rule, "
                         "ending MINUTES from the moment of the request")
@@ -70,7 +73,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from ..policy import BadHost, BudgetUsage, Request, Usage, Who, evaluate
     from ..policy.names import normalize_user
 
-    policy = load_or_report(args.policy, args.lists_cache)
+    path = settings.need_policy(args, "explain")
+    if path is None:
+        return 2
+    if args.user is None and args.ip is None:
+        return _usage_error("who asks? give --user U, --ip IP or both (--user '' for an anonymous client)")
+    policy = load_or_report(path, args.lists_cache)
     if policy is None:
         return 1
     try:
@@ -88,7 +96,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         now = parse_moment(args.at, policy.timezone)
     except ValueError as exc:
         return _usage_error(f"--at: {exc}")
-    who = Who(normalize_user(args.user) or None, args.ip)
+    who = Who(normalize_user(args.user or "") or None, args.ip)
     if who.user and policy.identity.directory is not None:
         who = _with_directory(policy, who, args.offline)
     usage = Usage()
@@ -117,7 +125,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return 0
     from ..policy.describe import explain_text
 
-    print(explain_text(policy, who, request, now, decision, trace, args.url))
+    print(explain_text(policy, who, request, now, decision, trace, args.url, args.lang))
     return 0
 
 

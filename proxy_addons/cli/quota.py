@@ -17,8 +17,9 @@ from ..policy import Policy, PolicyError, Who, load_policy
 from ..policy.budgets import BudgetLookupError
 from ..policy.names import normalize_user
 from ..tools.quota import BudgetView, grant, reset, show
-from ..usage import DEFAULT_STATE, open_store
+from ..usage import open_store
 from ..usage.ledger import LedgerUnavailable
+from . import settings
 from .numbers import MAX_GRANT_MINUTES, int_between
 
 
@@ -67,9 +68,12 @@ async def _run(args: argparse.Namespace, policy: Policy, now: dt.datetime) -> in
 
 
 def run_quota(args: argparse.Namespace) -> int:
-    """Handler of `gonogo quota ...`; returns the exit status (0 ok, 1 store unreachable, 2 bad input)."""
+    """Handler of `gonogo quota ...`; returns the exit status (0 ok, 1 store missing or unreachable, 2 bad input)."""
+    path = settings.need_policy(args, "quota")
+    if path is None:
+        return 2
     try:
-        policy = load_policy(args.policy)
+        policy = load_policy(path)
     except PolicyError as e:
         print(e, file=sys.stderr)
         return 2
@@ -83,6 +87,9 @@ def run_quota(args: argparse.Namespace) -> int:
             now = now.replace(tzinfo=policy.timezone)
     else:
         now = dt.datetime.now(dt.UTC)
+    problem = store_problem(args.state)
+    if problem:
+        return problem
     try:
         return asyncio.run(_run(args, policy, now))
     except (BudgetLookupError, ValueError) as e:
@@ -93,12 +100,28 @@ def run_quota(args: argparse.Namespace) -> int:
         return 1
 
 
+def store_problem(state: str, command: str = "quota") -> int:
+    """0 when `state` names an existing store; else the exit status after saying why: 2 for a value that names
+    no store, 1 for a SQLite file that does not exist. An admin command never creates a ledger: a mistyped path
+    or another working directory would give one the proxy never reads, and minutes granted (or requests
+    approved) there would be lost without a word."""
+    try:
+        missing = settings.missing_store(state)
+    except ValueError as e:
+        print(f"gonogo {command}: {e}", file=sys.stderr)
+        return 2
+    if missing is None:
+        return 0
+    print(f"gonogo {command}: no quota store at {missing.absolute()} (--state {state}): not creating an empty one. "
+          "Name the store the proxy uses, as for `gonogo run --state`, or set GONOGO_STATE.", file=sys.stderr)
+    return 1
+
+
 def add_store_options(p: argparse.ArgumentParser) -> None:
-    """`--policy` and `--state`, as every admin command on the store takes them (`gonogo quota`, `gonogo requests`)."""
-    p.add_argument("--policy", required=True, help="the policy file (budgets and time zone come from it)")
-    p.add_argument("--state", default=DEFAULT_STATE,
-                   help=f"the store, as for `gonogo run`: sqlite:PATH or redis://HOST:PORT/DB "
-                        f"(default {DEFAULT_STATE})")
+    """`--policy` and `--state`, as every admin command on the store takes them (`gonogo quota`, `gonogo requests`),
+    defaulting to GONOGO_POLICY and GONOGO_STATE (cli/settings.py)."""
+    settings.add_policy(p, positional=False)
+    settings.add_state(p, "the proxy's store, as for `gonogo run` (it must exist)")
 
 
 def add_quota(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -20,7 +20,8 @@ import time
 from ..policy import Policy, PolicyError, load_policy
 from ..usage.ledger import LedgerUnavailable
 from ..usage.requests import ExceptionRequest, RequestError, RequestStore, open_requests
-from .quota import add_store_options
+from . import settings
+from .quota import add_store_options, store_problem
 
 _REASON_WIDTH = 60
 
@@ -85,11 +86,17 @@ async def _run(args: argparse.Namespace, policy: Policy) -> int:
 def run_requests(args: argparse.Namespace) -> int:
     """Handler of `gonogo requests ...`: 0 done, 1 refused (unknown, expired, decided) or store unreachable,
     2 bad input."""
+    path = settings.need_policy(args, "requests")
+    if path is None:
+        return 2
     try:
-        policy = load_policy(args.policy)
+        policy = load_policy(path)
     except PolicyError as e:
         print(e, file=sys.stderr)
         return 2
+    problem = store_problem(args.state, "requests")
+    if problem:
+        return problem
     try:
         return asyncio.run(_run(args, policy))
     except RequestError as e:

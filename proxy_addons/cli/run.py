@@ -16,6 +16,7 @@ from typing import Any
 
 from ..policy import PolicyError, load_policy
 from ..usage.statespec import StateError, check_state
+from . import settings
 from .numbers import int_between
 
 
@@ -24,7 +25,7 @@ def add_run(subparsers: Any) -> None:
         "run", help="run the enforcing proxy",
         description="Run mitmproxy with the gonogo addon. Clients use it as their HTTP(S) proxy "
                     "(or fetch http://HOST:PORT/proxy.pac). Stop with Ctrl-C or SIGTERM.")
-    p.add_argument("--policy", required=True, help="policy file (watched; valid changes apply at once)")
+    settings.add_policy(p, positional=False)  # watched: valid changes apply at once
     p.add_argument("--listen-host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; a gateway uses its LAN address or 0.0.0.0; "
                         "mitmproxy's block_global still refuses clients with public addresses)")
@@ -33,8 +34,11 @@ def add_run(subparsers: Any) -> None:
     p.add_argument("--metrics-host", default="127.0.0.1", help="address of /metrics and /healthz")
     p.add_argument("--metrics-port", type=int_between(-1, 65535), default=9464,
                    help="port of /metrics and /healthz (-1 disables)")
-    p.add_argument("--state", default="sqlite:var/gonogo.db",
-                   help="quota ledger: sqlite:PATH (default sqlite:var/gonogo.db) or redis://HOST:PORT/DB")
+    settings.add_state(p, "quota ledger")
+    state_dir = settings.env("GONOGO_STATE_DIR")
+    p.add_argument("--state-dir", default=state_dir, metavar="DIR",
+                   help="keys and audit log (default $GONOGO_STATE_DIR"
+                        f"{f', now {state_dir}' if state_dir else ''}, else the SQLite ledger's directory, else ./var)")
     p.add_argument("--tls", choices=["intercept", "passthrough-only"], default="intercept",
                    help="passthrough-only: no CA on clients; nothing is decrypted, blocked hosts are refused at "
                         "CONNECT/SNI and time-boxes count per connection")
@@ -52,8 +56,11 @@ def add_run(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    path = settings.need_policy(args, "run")
+    if path is None:
+        return 2
     try:
-        policy = load_policy(args.policy, _list_cache(args))
+        policy = load_policy(path, _list_cache(args))
     except PolicyError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -76,7 +83,8 @@ def _list_cache(args: argparse.Namespace) -> Path:
     """Where the gateway will read remote lists from (`<state dir>/lists`), so this check sees the same."""
     from ..gateway.store import state_dir_for
 
-    state_dir = next((o.split("=", 1)[1] for o in args.setoptions if o.startswith("gonogo_state_dir=")), "")
+    state_dir = next((o.split("=", 1)[1] for o in args.setoptions if o.startswith("gonogo_state_dir=")),
+                     args.state_dir or "")
     return state_dir_for(args.state, state_dir) / "lists"
 
 
@@ -108,6 +116,11 @@ async def _serve(args: argparse.Namespace) -> int:
             gonogo_log_requests=args.log_requests,
             stream_large_bodies=DEFAULT_STREAM,
         )
+        if args.state_dir:
+            opts.update(gonogo_state_dir=args.state_dir)
+        confdir = settings.env("GONOGO_CONFDIR")
+        if confdir:
+            opts.update(confdir=confdir)  # a --set confdir=... below still wins
         if args.setoptions:
             opts.set(*args.setoptions)
     except exceptions.OptionsError as exc:

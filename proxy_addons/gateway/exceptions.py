@@ -12,6 +12,7 @@ identified, never by an id from the client.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -175,6 +176,9 @@ class ExceptionRequests:
         hosts = normalised([req.host, req.host_header])
         new = ExceptionRequest(new_id(), person.key, person.user, person.ip, rule.name, hosts[0] if hosts else "",
                                reason, int(form["minutes"]), "open", time.time())
+        # the proxy that takes the request announces it at once (and stores it as announced): were it left to
+        # the background claim, an approval landing first would leave the "requested" event unannounced
+        new = dataclasses.replace(new, announced="open")
         try:
             made = await self.book.store.create(new)
         except TooManyOpen as exc:
@@ -185,6 +189,7 @@ class ExceptionRequests:
             log.warning(f"gonogo: cannot store an exception request: {exc}")
             state.metrics.ledger_error()
             return refused(503, text(lang, "refused.unavailable"))
+        self.book.announce(made)
         now = dt.datetime.now(policy.timezone)
         return _page(200, sent_page(made, lang=lang, tz=policy.timezone, now=now, status_url=status_url), lang)
 

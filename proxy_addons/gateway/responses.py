@@ -79,15 +79,17 @@ class Responder:
             link = continuelink.make_path(self.key, person.key, decision.rule, req.path, time.time())
             if navigation:
                 return _html(403, warn_page(decision, host=host, lang=lang, now=now, continue_url=link,
-                                            status_url=status_url), headers)
-            return _text(403, block_text(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
+                                            status_url=status_url, policy=policy), headers)
+            return _text(403, block_text(decision, host=host, lang=lang, now=now, status_url=status_url,
+                                         policy=policy), headers)
         if navigation:
             form = self.request_form(policy, person, decision, lang, req.path) if self.request_form else None
             if form is not None:  # the form posts to this site's reserved path
                 headers["Content-Security-Policy"] = _FORM_CSP
             return _html(403, block_page(decision, host=host, lang=lang, now=now, status_url=status_url,
-                                         request_form=form or Html("")), headers)
-        return _text(403, block_text(decision, host=host, lang=lang, now=now, status_url=status_url), headers)
+                                         request_form=form or Html(""), policy=policy), headers)
+        return _text(403, block_text(decision, host=host, lang=lang, now=now, status_url=status_url,
+                                     policy=policy), headers)
 
     def heads_up(self, policy: Policy, person: Who, decision: Decision, host: str, req: http.Request,
                  status_host: str) -> http.Response:

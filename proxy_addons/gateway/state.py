@@ -82,7 +82,10 @@ class GatewayState:
             log.error(str(problem))
 
     def record(self, event: str, policy: Policy, person: Who, decision: Decision, host: str) -> None:
-        """The decider's and responder's audit hook; a no-op until the audit log is open."""
+        """The decider's and responder's audit hook, called for every blocked, warned, continued or exhausted
+        request; a no-op until the audit log is open. The log keeps what the person did, not every request:
+        one record per person, host, event and rule per minute (see audit.py), so a page view's favicon and
+        background requests do not count as blocks of their own."""
         if self.audit is not None:
             self.audit.record(decision, user=person.user or person.key, host=host, event=event)
 

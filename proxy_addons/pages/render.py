@@ -17,7 +17,7 @@ from string import Template
 from typing import Any
 
 from ..policy import Decision, Policy, Rule
-from ..policy.wording import phrases, text
+from ..policy.wording import local, phrases, text, title
 from ..policy.wording.phrases import when as format_when
 
 STATUS_URL = "http://gonogo.status/"  # the default; `gonogo_status_host` changes the host the proxy uses
@@ -91,8 +91,8 @@ def _local(moment: dt.datetime, tz: dt.tzinfo | None) -> dt.datetime:
     return moment.astimezone(tz) if tz is not None and moment.tzinfo is not None else moment
 
 
-def _why(decision: Decision, lang: str) -> str:
-    return phrases.why(decision, lang)
+def _why(decision: Decision, lang: str, policy: Policy | None = None) -> str:
+    return phrases.why(decision, lang, policy)
 
 
 def _used(decision: Decision, lang: str) -> str | None:
@@ -105,8 +105,15 @@ def _returns(decision: Decision, lang: str, now: dt.datetime, tz: dt.tzinfo | No
     return format_when(_local(decision.until, tz), now, lang)
 
 
-def _message(decision: Decision) -> Html:
-    return tag("blockquote", decision.message, "message") if decision.message else Html("")
+def _message(decision: Decision, lang: str) -> Html:
+    """The rule's own message, in the reader's language when the policy gives one per language."""
+    message = local(decision.message, lang)
+    return tag("blockquote", message, "message") if message else Html("")
+
+
+def _rule(decision: Decision, lang: str, policy: Policy | None) -> str:
+    """The deciding rule by its display name (`title:`) when the policy is known, else by its name."""
+    return phrases.rule_title(policy, decision.rule, lang) or text(lang, "rule.default")
 
 
 def _facts(pairs: Iterable[tuple[str, object]]) -> Html:
@@ -116,16 +123,17 @@ def _facts(pairs: Iterable[tuple[str, object]]) -> Html:
 # -- block ------------------------------------------------------------------------------------------
 
 def block_page(decision: Decision, *, host: str, lang: str, now: dt.datetime, status_url: str = STATUS_URL,
-               tz: dt.tzinfo | None = None, request_form: Html = NO_HTML) -> str:
+               tz: dt.tzinfo | None = None, request_form: Html = NO_HTML, policy: Policy | None = None) -> str:
     """The 403 page for a blocked navigation: which rule, why, when access returns, time used.
-    Times are shown in `tz`, by default the zone of `decision.until` (the policy's)."""
+    Times are shown in `tz`, by default the zone of `decision.until` (the policy's); with `policy`, rules
+    and categories are shown by their titles in `lang`."""
     facts: list[tuple[str, object]] = [
         (text(lang, "label.site"), tag("span", host, "host")),
-        (text(lang, "label.rule"), decision.rule if decision.rule is not None else text(lang, "rule.default")),
+        (text(lang, "label.rule"), _rule(decision, lang, policy)),
     ]
     if decision.category:
-        facts.append((text(lang, "label.category"), decision.category))
-    facts.append((text(lang, "label.why"), _why(decision, lang)))
+        facts.append((text(lang, "label.category"), phrases.category_title(policy, decision.category, lang)))
+    facts.append((text(lang, "label.why"), _why(decision, lang, policy)))
     used = _used(decision, lang)
     if used:
         facts.append((text(lang, "label.used"), used))
@@ -133,18 +141,19 @@ def block_page(decision: Decision, *, host: str, lang: str, now: dt.datetime, st
     return _page(
         "block", lang, text(lang, "block.title", host=host), "block.html",
         heading=t(lang, "block.heading"), lead=t(lang, "block.lead", host=tag("span", host, "host")),
-        message=_message(decision), facts=_facts(facts), status_url=status_url,
+        message=_message(decision, lang), facts=_facts(facts), status_url=status_url,
         status_link=t(lang, "status.link"), details_label=t(lang, "label.details"), reason=decision.reason,
         request_form=request_form,
     )
 
 
 def block_text(decision: Decision, *, host: str, lang: str, now: dt.datetime, status_url: str = STATUS_URL,
-               tz: dt.tzinfo | None = None) -> str:
+               tz: dt.tzinfo | None = None, policy: Policy | None = None) -> str:
     """The short plain-text 403 body for requests that are not page loads (XHR, images, API calls)."""
-    lines = [text(lang, "text.blocked", host=host), _why(decision, lang)]
-    if decision.message:
-        lines.append(decision.message)
+    lines = [text(lang, "text.blocked", host=host), _why(decision, lang, policy)]
+    message = local(decision.message, lang)
+    if message:
+        lines.append(message)
     used = _used(decision, lang)
     if used:
         lines.append(text(lang, "text.used", used=used))
@@ -157,7 +166,7 @@ def block_text(decision: Decision, *, host: str, lang: str, now: dt.datetime, st
 # -- warn -------------------------------------------------------------------------------------------
 
 def warn_page(decision: Decision, *, host: str, lang: str, now: dt.datetime, continue_url: str,
-              status_url: str = STATUS_URL, tz: dt.tzinfo | None = None) -> str:
+              status_url: str = STATUS_URL, tz: dt.tzinfo | None = None, policy: Policy | None = None) -> str:
     """The interstitial of a warn rule: its message and a Continue link to `continue_url` (a plain
     link, because a GET form would drop the link's signed query string)."""
     if not continue_url.startswith(("http://", "https://", "/")):
@@ -168,9 +177,9 @@ def warn_page(decision: Decision, *, host: str, lang: str, now: dt.datetime, con
     return _page(
         "warn", lang, text(lang, "warn.title", host=host), "warn.html",
         heading=t(lang, "warn.heading"), lead=t(lang, "warn.lead", host=tag("span", host, "host")),
-        message=_message(decision), continue_url=continue_url, button=t(lang, "warn.button", host=host),
+        message=_message(decision, lang), continue_url=continue_url, button=t(lang, "warn.button", host=host),
         means=t(lang, "warn.means", count=decision.continue_minutes or 15, minutes=decision.continue_minutes or 15,
-                rule=decision.rule or text(lang, "rule.default")),
+                rule=_rule(decision, lang, policy)),
         until=until, back=t(lang, "warn.back"), status_url=status_url, status_link=t(lang, "status.link"),
     )
 
@@ -204,12 +213,14 @@ def _rule_words(rule: Rule, policy: Policy, lang: str) -> str:
 def _rule_item(rule: Rule, policy: Policy, lang: str, now: dt.datetime) -> Html:
     in_force = not rule.when or any(s.active(now) for s in rule.when)
     badge = tag("span", text(lang, "status.now"), "badge") if in_force and not rule.shadow else ""
-    message = Html(f"<br><em>{esc(rule.message)}</em>") if rule.message else ""
-    return Html(f"<li><strong>{esc(rule.name)}</strong>{badge}<br>{esc(_rule_words(rule, policy, lang))}"
-                f"{message}</li>")
+    message = local(rule.message, lang)
+    shown = Html(f"<br><em>{esc(message)}</em>") if message else ""
+    return Html(f"<li><strong>{esc(title(rule, lang))}</strong>{badge}<br>{esc(_rule_words(rule, policy, lang))}"
+                f"{shown}</li>")
 
 
-def _budget_table(rows: list[BudgetRow], lang: str, now: dt.datetime, tz: dt.tzinfo) -> Html:
+def _budget_table(rows: list[BudgetRow], lang: str, now: dt.datetime, policy: Policy) -> Html:
+    tz = policy.timezone
     if not rows:
         return tag("p", text(lang, "status.no_budgets"))
     head = "".join(f"<th>{t(lang, key)}</th>" for key in ("col.budget", "col.used", "col.left", "col.limit",
@@ -218,7 +229,8 @@ def _budget_table(rows: list[BudgetRow], lang: str, now: dt.datetime, tz: dt.tzi
     for row in rows:
         minutes = [t(lang, "minutes", n=n) for n in (row.used, row.left, row.limit)]
         resets = format_when(row.resets_at.astimezone(tz), now, lang) if row.resets_at else ""
-        body.append(f"<tr><td>{esc(row.budget)}</td>" + "".join(f'<td class="num">{m}</td>' for m in minutes)
+        name = phrases.budget_title(policy, row.budget, lang)
+        body.append(f"<tr><td>{esc(name)}</td>" + "".join(f'<td class="num">{m}</td>' for m in minutes)
                     + f"<td>{esc(resets)}</td></tr>")
     return Html(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
@@ -231,7 +243,8 @@ def status_page(*, user: str | None, groups: tuple[str, ...], policy: Policy,
     who: list[tuple[str, object]] = [(text(lang, "status.user"), user or text(lang, "status.anonymous"))]
     if client_ip:
         who.append((text(lang, "status.address"), client_ip))
-    who.append((text(lang, "status.groups"), ", ".join(groups) or text(lang, "status.no_groups")))
+    shown = [title(policy.groups[g], lang) if g in policy.groups else g for g in groups]
+    who.append((text(lang, "status.groups"), ", ".join(shown) or text(lang, "status.no_groups")))
 
     applies = [r for r in policy.rules if r.groups is None or not r.groups.isdisjoint(groups)]
     enforced = [_rule_item(r, policy, lang, now) for r in applies if not r.shadow]
@@ -252,7 +265,7 @@ def status_page(*, user: str | None, groups: tuple[str, ...], policy: Policy,
         heading=t(lang, "status.heading"), who_heading=t(lang, "status.who"), who=_facts(who),
         rules_heading=t(lang, "status.rules"), order=t(lang, "status.order"), rules=Html("\n".join(parts)),
         budgets_heading=t(lang, "status.budgets"),
-        budgets=_budget_table([BudgetRow.of(r) for r in rows], lang, now, policy.timezone), requests=requests,
+        budgets=_budget_table([BudgetRow.of(r) for r in rows], lang, now, policy), requests=requests,
         privacy_heading=t(lang, "privacy.heading"), counted_heading=t(lang, "privacy.counted"),
         counted=Html("\n".join(tag("li", c) for c in counted)), never_heading=t(lang, "privacy.never"),
         never=Html("\n".join(tag("li", n) for n in never)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .engine import Who
 from .model import Policy, Quota
+from .report import suggest
 
 
 class BudgetLookupError(ValueError):
@@ -17,7 +18,9 @@ def budgets_for(policy: Policy, person: Who, rule: str | None = None) -> dict[st
     if rule is not None:
         found = policy.rule(rule)
         if found is None:
-            raise BudgetLookupError(f"no rule named {rule!r} in {policy.source}")
+            timeboxes = [r.name for r in policy.rules if r.quota is not None]
+            raise BudgetLookupError(f"no rule named {rule!r} in {policy.source}"
+                                    f"{suggest(rule, timeboxes) or suggest(rule, [r.name for r in policy.rules])}")
         if found.quota is None:
             raise BudgetLookupError(f"rule {rule!r} has action {found.action}, not timebox: it has no time budget")
         pool = found.quota.pool

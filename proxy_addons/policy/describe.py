@@ -13,7 +13,7 @@ from .engine import Decision, Request, Step, Who
 from .model import Group, Policy, Rule
 from .names import normalize_user
 from .schedules import Schedule
-from .wording import lists, phrases, text
+from .wording import lists, local, phrases, text
 
 _LABEL = 11  # width of the summary's left column
 
@@ -43,33 +43,36 @@ def summarise(policy: Policy) -> str:
     row("zone", [str(policy.timezone.key)])
     days_off = phrases.holidays(policy.holidays)
     row("holidays", [days_off] if days_off else [])
-    row("schedules", [f"{name}: {describe_schedule(s)}" for name, s in policy.schedules.items()])
+    org = policy.organisation
+    if org.name or org.contact:
+        row("notice", ["; ".join(f"{what} “{value}”" for what, value in (("organisation", org.name),
+                                                                        ("contact", org.contact)) if value)])
+    row("schedules", [f"{name}{phrases.shown_as(s)}: {describe_schedule(s)}" for name, s in policy.schedules.items()])
     row("categories", [
-        f"{c.name}: {phrases.amount(c.domain_count, 'domains')}"
+        f"{c.name}{phrases.shown_as(c)}: {phrases.amount(c.domain_count, 'domains')}"
         + (f" (incl. {', '.join(c.files)})" if c.files else "")
         + "".join(f"\n{'':<{_LABEL}}   - {s.where}: {lists.source(s)}"
                   + "".join(f"\n{'':<{_LABEL}}       {lists.skipped(line, text)}" for line, text in s.samples[:3])
                   for s in c.sources)
         for c in policy.categories.values()
     ])
-    row("groups", [f"{g.name}: {_group_parts(g)}" for g in policy.groups.values()])
+    row("groups", [f"{g.name}{phrases.shown_as(g)}: {_group_parts(g)}" for g in policy.groups.values()])
     lines.append("rules       in order; the first that matches decides")
     width = len(str(len(policy.rules)))
     for rule in policy.rules:
-        lines.append(f"  {rule.index + 1:>{width}}. {rule.name}: {describe_rule(policy, rule)}  (line {rule.line})")
+        lines.append(f"  {rule.index + 1:>{width}}. {rule.name}{phrases.shown_as(rule)}: {describe_rule(policy, rule)}"
+                     f"  (line {rule.line})")
     if not policy.rules:
         lines.append("  (none)")
-    row("budgets", [f"{name}: {phrases.amount(q.minutes, 'minutes')} per {phrases.per(q.per)}"
-                    + (f", heads-up at {phrases.amount(q.heads_up, 'minutes')} left" if q.heads_up else "")
-                    for name, q in policy.budgets.items()])
-    if policy.budgets:
-        own = [f"rule '{r.name}': {r.counting}" for r in policy.rules
-               if r.counting and r.counting != policy.counting.mode]
-        row("counting", [phrases.counting_summary(policy), *own])
+    budgets, counting = _budget_rows(policy)
+    row("budgets", budgets)
+    if counting:
+        row("counting", counting)
     row("default", [policy.default])
     p = policy.privacy
     audit = "off" if p.audit_log == "off" else f"{p.audit_log}, kept {phrases.amount(p.retention_days, 'days')}"
-    row("privacy", [f"metrics report groups under {p.min_group_size} people as 'other'; audit log {audit}"])
+    row("privacy", [f"metrics report groups under {phrases.amount(p.min_group_size, 'people')} as 'other'; "
+                    f"audit log {audit}"])
     if policy.identity.trusted_header:
         row("identity", [f"user name from header {policy.identity.trusted_header} of "
                          + ", ".join(str(n) for n in policy.identity.trusted_proxies)])
@@ -138,8 +141,9 @@ def _moment(when: dt.datetime, policy: Policy) -> str:
 
 
 def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, decision: Decision,
-                 trace: list[Step], url: str) -> str:
-    """What `gonogo explain` prints: the decision, the facts it rests on and every rule in order."""
+                 trace: list[Step], url: str, lang: str = "en") -> str:
+    """What `gonogo explain` prints: the decision, the facts it rests on and every rule in order; the texts
+    a person would read (the rule's title and message) in `lang`."""
     groups = policy.groups_of(who.user, who.ip, who.groups_from_directory)
     verdict = decision.decision.upper()
     if decision.rule is None:
@@ -147,12 +151,15 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     else:
         rule = policy.rule(decision.rule)
         by = f"rule '{decision.rule}'" + (f" (line {rule.line})" if rule else "")
+        shown = phrases.rule_title(policy, decision.rule, lang)
+        by += f", shown as “{shown}”" if shown != decision.rule else ""
     lines = [
         f"decision    {verdict}  (action {decision.action}, by {by})",
         f"reason      {decision.reason}",
     ]
-    if decision.message:
-        lines.append(f"message     {decision.message}")
+    message = local(decision.message, lang)
+    if message:
+        lines.append(f"message     {message}")
     person = who.user or "(anonymous)"
     if who.ip:
         person += f" from {who.ip}"
@@ -164,12 +171,7 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     lines.append(f"category    {decision.category or 'none'}{_category_lists(policy, decision.category)}")
     lines.append(f"at          {_moment(now, policy)} ({policy.timezone.key})")
     lines += _schedule_lines(policy, now)
-    lines.append(_quota_line(decision, policy))
-    if decision.quota is not None:
-        rule = policy.rule(decision.rule) if decision.rule else None
-        lines.append(f"counting    {request.attention}: {phrases.counting(policy, rule, request)}")
-        if decision.quota.heads_up:
-            lines.append(f"heads-up    a page load now shows the one-time heads-up ({decision.quota.left} left)")
+    lines += [_quota_line(decision, policy), *_counting_lines(policy, request, decision)]
     if decision.until is not None:
         lines.append(f"until       {_moment(decision.until, policy)}  (the decision may change then)")
     else:
@@ -214,6 +216,28 @@ def _exception_lines(policy: Policy, decision: Decision, now: dt.datetime) -> li
     minutes = rule.exceptions.max_minutes
     return [f"exceptions  {text('en', 'rule.exceptions', count=minutes, minutes=minutes)} "
             "(gonogo requests approve)"]
+
+
+def _budget_rows(policy: Policy) -> tuple[list[str], list[str]]:
+    """The summary's budgets (with their heads-up) and what spends their minutes (policy/attention.py)."""
+    budgets = [f"{name}: {phrases.amount(q.minutes, 'minutes')} per {phrases.per(q.per)}"
+               + (f", heads-up at {phrases.amount(q.heads_up, 'minutes')} left" if q.heads_up else "")
+               for name, q in policy.budgets.items()]
+    if not policy.budgets:
+        return budgets, []
+    own = [f"rule '{r.name}': {r.counting}" for r in policy.rules if r.counting and r.counting != policy.counting.mode]
+    return budgets, [phrases.counting_summary(policy), *own]
+
+
+def _counting_lines(policy: Policy, request: Request, decision: Decision) -> list[str]:
+    """`explain`: whether this request spends a minute and why, and whether it gets the heads-up."""
+    if decision.quota is None:
+        return []
+    rule = policy.rule(decision.rule) if decision.rule else None
+    lines = [f"counting    {request.attention}: {phrases.counting(policy, rule, request)}"]
+    if decision.quota.heads_up:
+        lines.append(f"heads-up    a page load now shows the one-time heads-up ({decision.quota.left} left)")
+    return lines
 
 
 def _quota_line(decision: Decision, policy: Policy) -> str:

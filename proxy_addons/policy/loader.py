@@ -80,11 +80,13 @@ def _compile(report: Report, doc: LocDict) -> Policy:
     groups = sections.groups(report, doc.get("groups") or LocDict(), identity)
     rules, budgets = compile_rules(report, doc.get("rules") or LocList(), schedules, categories, groups, index)
     privacy = sections.privacy(doc.get("privacy") or LocDict())
+    organisation = sections.organisation(report, doc.get("organisation") or LocDict())
     check_reachability(report, rules, index)
     return Policy(
         source=report.filename, sha256=report.digest.hexdigest(), version=1, timezone=tz, holidays=holidays,
         schedules=schedules, categories=categories, groups=groups, rules=tuple(rules),
         default=doc.get("default", "allow"), privacy=privacy, identity=identity, index=index,
         budgets=budgets, warnings=report.sorted_warnings(), counting=sections.counting(doc),
+        organisation=organisation,
         notify=sections.notify(report, doc.get("notify") or LocDict()),
     )

@@ -61,10 +61,11 @@ class Rule:
     when: tuple[Schedule, ...] = ()
     quota: Quota | None = None
     continue_minutes: int = 15
-    message: str | None = None
+    message: str | None = None  # texts a person reads are wording.Localized: a str with a version per language
     description: str | None = None
     shadow: bool = False
     counting: str | None = None  # attention | requests; None: the policy's
+    title: str | None = None  # display name; None: the name
     exceptions: ExceptionPolicy | None = None  # None: no request form on its pages
 
     @property
@@ -83,6 +84,7 @@ class Group:
     directory: str | None = None  # distinguished name of a directory group whose members belong
     file: str | None = None  # group file (one user per line), relative to the policy file
     file_users: frozenset[str] = frozenset()  # the names read from `file` (in `users` too)
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class Category:
     files: tuple[str, ...] = ()
     description: str | None = None
     sources: tuple[ListSource, ...] = ()  # every list file, directory and remote list, in policy order
+    title: str | None = None
 
     @property
     def tag(self) -> str:
@@ -127,6 +130,14 @@ class Counting:
 
 
 @dataclass(frozen=True, slots=True)
+class Organisation:
+    """Who the policy is of, for the employee notice: the organisation's name and whom to ask."""
+
+    name: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Identity:
     trusted_header: str | None = None
     trusted_proxies: tuple[IPNetwork, ...] = ()
@@ -154,6 +165,7 @@ class Policy:
     budgets: Mapping[str, Quota]
     warnings: tuple[Problem, ...] = ()
     counting: Counting = Counting()
+    organisation: Organisation = Organisation()
     notify: Notify = field(default_factory=Notify)
     lookups: Lookups = field(init=False, repr=False)
 
@@ -195,4 +207,4 @@ class Policy:
 
 
 __all__ = ["ACTIONS", "CACHE_SIZE", "Category", "Counting", "ExceptionPolicy", "Group", "HostInfo", "Identity",
-           "Notify", "Policy", "Privacy", "Quota", "Rule"]
+           "Notify", "Organisation", "Policy", "Privacy", "Quota", "Rule"]

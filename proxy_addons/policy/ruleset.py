@@ -14,6 +14,7 @@ from .hosts import DomainIndex
 from .model import Category, ExceptionPolicy, Group, Quota, Rule
 from .report import Report, suggest
 from .schedules import Schedule
+from .sections import localized_text
 from .yamlsource import LocDict, LocList, Pos
 
 _METHOD = re.compile(r"[A-Z]+")
@@ -52,8 +53,10 @@ def compile_rules(report: Report, items: LocList, schedules: dict[str, Schedule]
             host_tags=_host_tags(report, body, pos, i, ref_categories, own),
             methods=_methods(report, body), paths=paths, path_regex=_path_regex(report, body, paths),
             when=tuple(schedules[s] for s in ref_schedules), quota=_quota(report, body, budgets),
-            continue_minutes=body.get("continue_minutes", 15), message=body.get("message"),
-            description=body.get("description"), shadow=bool(body.get("shadow", False)),
+            continue_minutes=body.get("continue_minutes", 15), shadow=bool(body.get("shadow", False)),
+            message=localized_text(report, body, "message", f"rule '{name}'"),
+            description=localized_text(report, body, "description", f"rule '{name}'"),
+            title=localized_text(report, body, "title", f"rule '{name}'"),
             counting=_counting(report, body),
             exceptions=_exceptions(report, body),
         ))

@@ -85,6 +85,7 @@ class Schedule:
     windows: tuple[Window, ...]
     tz: ZoneInfo
     holidays: Holidays = NO_HOLIDAYS
+    title: str | None = None  # display name (a wording.Localized when given per language); None: the name
     # recent answers: (valid_from, valid_until, active, next change); the state is constant on
     # [valid_from, valid_until). A few are kept so that looking ahead (when does access return?)
     # does not evict the present.

@@ -48,6 +48,9 @@ def _schema_error(report: Report, doc: LocDict, err: Any) -> None:
         report.error(pos, f"{where} must be {err.validator_value!r}, not {err.instance!r}")
     elif validator == "type":
         report.error(pos, f"{where} must be {_a(err.validator_value)}, not {_kind(err.instance)}")
+    elif validator == "oneOf" and any(sub.get("type") == "object" for sub in err.validator_value):
+        report.error(pos, f"{where} must be text, or one text per language like {{en: \"...\", nl: \"...\"}}"
+                          f"{_text_problem(err.instance)}")
     elif validator == "oneOf" and isinstance(err.instance, list) and not err.instance:
         report.error(pos, f"{where} needs at least one name")
     elif validator == "oneOf":
@@ -56,6 +59,19 @@ def _schema_error(report: Report, doc: LocDict, err: Any) -> None:
         report.error(pos, f"{where}: bad time {err.instance!r}; write \"HH:MM\", e.g. \"08:30\"")
     else:
         report.error(pos, f"{where}: {err.message}")
+
+
+def _text_problem(value: object) -> str:
+    """What is wrong with a per-language text mapping, when that is what was given."""
+    if not isinstance(value, dict):
+        return f", not {_kind(value)}"
+    if not value:
+        return ", not an empty mapping"
+    bad = [str(k) for k in value if not (isinstance(k, str) and k.isalpha() and k.islower() and 2 <= len(k) <= 3)]
+    if bad:
+        return f"; {', '.join(repr(b) for b in bad)} is not a language code such as en or nl"
+    empty = [str(k) for k, v in value.items() if not isinstance(v, str) or not v]
+    return f"; the text for {', '.join(empty)} must be non-empty text" if empty else ""
 
 
 def _describe_path(path: list[Any]) -> str:

@@ -1,6 +1,6 @@
 """Compiling the sections of a policy other than its rules: time zone, holidays, schedules, categories,
-groups, identity and privacy. Each reports what is wrong into the Report and returns what it could
-compile, so later sections (and the rules) are still checked."""
+groups, identity, privacy and organisation. Each reports what is wrong into the Report and returns what
+it could compile, so later sections (and the rules) are still checked."""
 
 from __future__ import annotations
 
@@ -12,11 +12,30 @@ from . import directory as directory_section
 from .domainlists import domains
 from .hosts import DomainIndex
 from .listsources import read_sources
-from .model import Category, Counting, Group, Identity, IPNetwork, Notify, Privacy
+from .model import Category, Counting, Group, Identity, IPNetwork, Notify, Organisation, Privacy
 from .names import normalize_user
 from .report import Report, suggest
 from .schedules import Holidays, Schedule, Window, parse_days, parse_time
+from .wording import LANGUAGES
+from .wording.localized import Localized
 from .yamlsource import LocDict, LocList
+
+_LONG_OVERNIGHT = 12 * 60  # an overnight window longer than this is more likely a swapped from/to
+
+
+def localized_text(report: Report, body: LocDict, key: str, what: str) -> Localized | None:
+    """A text a person reads (`message`, `description`, `title`, ...): one string, or one per language.
+    The schema has checked the shape; a language no page speaks is a warning, since nobody would see it."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, LocDict):
+        for lang in value:
+            if lang not in LANGUAGES:
+                report.warn(value.key_pos[lang], f"{what}, {key}: language '{lang}' is never shown (gonogo speaks "
+                                                 f"{', '.join(LANGUAGES)}){suggest(str(lang), LANGUAGES)}")
+        return Localized({str(k): str(v) for k, v in value.items()})
+    return Localized(str(value))
 
 
 def timezone(report: Report, doc: LocDict) -> ZoneInfo:
@@ -51,9 +70,12 @@ def holidays(report: Report, spec: LocDict) -> Holidays:
 
 def schedules(report: Report, spec: LocDict, tz: ZoneInfo, holidays: Holidays) -> dict[str, Schedule]:
     result = {}
-    for name, windows in spec.items():
-        compiled = [w for w in (_window(report, str(name), body) for body in windows) if w is not None]
-        result[str(name)] = Schedule(str(name), tuple(compiled), tz, holidays)
+    for name, body in spec.items():
+        # a list of windows, or {title:, windows:} when the schedule has a display name
+        windows = body.get("windows") or LocList() if isinstance(body, LocDict) else body
+        title = localized_text(report, body, "title", f"schedule '{name}'") if isinstance(body, LocDict) else None
+        compiled = [w for w in (_window(report, str(name), w) for w in windows) if w is not None]
+        result[str(name)] = Schedule(str(name), tuple(compiled), tz, holidays, title=title)
     return result
 
 
@@ -73,6 +95,12 @@ def _window(report: Report, schedule: str, w: LocDict) -> Window | None:
     except ValueError as exc:
         report.error(w.value_pos["to"], f"schedule '{schedule}': {exc}")
         return None
+    if end <= start and 1440 - start + end > _LONG_OVERNIGHT:
+        hours = (1440 - start + end) / 60
+        swap = (f'; did you mean from: "{w["to"]}", to: "{w["from"]}"?' if end != start
+                else '; all day is from: "00:00", to: "24:00"')
+        report.warn(w.value_pos["to"], f"schedule '{schedule}': from {w['from']} to {w['to']} wraps past midnight "
+                                       f"and lasts {hours:g} hours{swap}")
     return Window(days, start, end, w.get("holidays") == "include")
 
 
@@ -87,8 +115,10 @@ def categories(report: Report, spec: LocDict, index: DomainIndex) -> dict[str, C
         count += added
         if not count and not any(s.remote and not s.cached for s in sources):
             report.warn(spec.key_pos[name], f"category '{name}' has no domains")
-        result[name] = Category(name, count, tuple(body.get("files") or ()), body.get("description"),
-                                tuple(sources))
+        what = f"category '{name}'"
+        result[name] = Category(name, count, tuple(body.get("files") or ()),
+                                localized_text(report, body, "description", what), tuple(sources),
+                                title=localized_text(report, body, "title", what))
     return result
 
 
@@ -113,8 +143,11 @@ def groups(report: Report, spec: LocDict, identity: Identity | None = None) -> d
         if "directory" in body:
             dn = directory_section.group_dn(report, str(name), body["directory"], body.value_pos["directory"],
                                             configured)
-        result[str(name)] = Group(str(name), index, users | listed, tuple(subnets), body.get("description"), dn,
-                                  str(file) if file is not None else None, listed)
+        what = f"group '{name}'"
+        result[str(name)] = Group(str(name), index, users | listed, tuple(subnets),
+                                  localized_text(report, body, "description", what), dn,
+                                  str(file) if file is not None else None, listed,
+                                  title=localized_text(report, body, "title", what))
     return result
 
 
@@ -132,6 +165,11 @@ def identity(report: Report, spec: LocDict) -> Identity:
     found = spec.get("directory")
     return Identity(header, tuple(proxies),
                     directory_section.directory(report, found) if isinstance(found, LocDict) else None)
+
+
+def organisation(report: Report, spec: LocDict) -> Organisation:
+    return Organisation(localized_text(report, spec, "name", "organisation"),
+                        localized_text(report, spec, "contact", "organisation"))
 
 
 def privacy(spec: LocDict) -> Privacy:

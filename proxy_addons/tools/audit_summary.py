@@ -18,25 +18,27 @@ from typing import Any
 from ..audit import LOST_EVENT, audit_files
 
 
-def parse_since(text: str, today: dt.date) -> dt.datetime:
-    """`7d` (the last 7 days, today included), `2026-11-01` or an ISO date-time -> an aware UTC time."""
+def parse_since(text: str, today: dt.date, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """`7d` (the last 7 days, today included), `2026-11-01` or an ISO date-time -> an aware time in `zone`
+    (the policy's: a day starts at its midnight, as the proxy's days do). `today` is today in `zone`."""
     match = re.fullmatch(r"(\d+)d", text.strip())
     if match:
         # more days than the calendar has (99999999999d) means "everything", not an OverflowError
         days = min(int(match.group(1)) - 1, (today - dt.date.min).days)
         day = today - dt.timedelta(days=max(days, 0))
-        return dt.datetime.combine(day, dt.time(0), dt.UTC)
+        return dt.datetime.combine(day, dt.time(0), zone)
     try:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"--since: {text!r} is not a number of days like 7d or a date like 2026-11-01") from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
 @dataclass
 class _Tally:
     """Everything counted while reading the files."""
 
+    zone: dt.tzinfo = dt.UTC
     counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     people: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     hosts: Counter[str] = field(default_factory=Counter)
@@ -48,7 +50,7 @@ class _Tally:
     def add(self, entry: dict[str, Any], moment: dt.datetime) -> None:
         rule, event = str(entry["rule"]), str(entry["event"])
         self.records += 1
-        self.counts[(moment.date().isoformat(), rule, event)] += 1
+        self.counts[(moment.astimezone(self.zone).date().isoformat(), rule, event)] += 1
         if entry.get("user"):
             self.people[rule].add(str(entry["user"]))
         if entry.get("host"):
@@ -60,10 +62,12 @@ class _Tally:
         self.write_errors += int(entry.get("errors", 0))
 
 
-def summarize(directory: Path, since: dt.datetime | None = None, top: int = 10) -> dict[str, Any]:
-    """Counts by day x rule x event, distinct users (pseudonyms) per rule, the top hosts, lost records."""
-    tally = _Tally()
-    since_day = since.date() if since else None
+def summarize(directory: Path, since: dt.datetime | None = None, top: int = 10,
+              zone: dt.tzinfo = dt.UTC) -> dict[str, Any]:
+    """Counts by day x rule x event, distinct users (pseudonyms) per rule, the top hosts, lost records.
+    Days are days in `zone` (the policy's time zone); the files are per UTC day."""
+    tally = _Tally(zone)
+    since_day = since.astimezone(dt.UTC).date() if since else None
     for path, day in sorted(audit_files(directory), key=lambda item: item[1]):
         if since_day is not None and day < since_day:
             continue
@@ -71,7 +75,8 @@ def summarize(directory: Path, since: dt.datetime | None = None, top: int = 10) 
             for line in lines:
                 _read_line(tally, line, since)
     return {
-        "since": since.isoformat() if since else None,
+        "since": since.astimezone(zone).isoformat() if since else None,
+        "timezone": str(zone),
         "records": tally.records,
         "unreadable_lines": tally.bad,
         "dropped_records": tally.dropped,
@@ -98,7 +103,7 @@ def _read_line(tally: _Tally, line: str, since: dt.datetime | None) -> None:
 
 def format_summary(summary: dict[str, Any], directory: Path) -> str:
     since = f" since {summary['since']}" if summary["since"] else ""
-    out = [f"Audit log {directory}{since}: {summary['records']} records"]
+    out = [f"Audit log {directory}{since}: {summary['records']} records (days in {summary['timezone']})"]
     if summary["unreadable_lines"]:
         out.append(f"({summary['unreadable_lines']} unreadable lines skipped)")
     if summary["dropped_records"] or summary["write_errors"]:

@@ -1,10 +1,12 @@
 """`gonogo notice`: the agreements of a policy written out for employees, in English or Dutch,
-as Markdown or as a self-contained HTML page.
+as Markdown or as a self-contained HTML page, ready for HR to hand out unedited.
 
 Everything is derived from the compiled policy, so the notice cannot drift from what the proxy
-enforces: what is free, what is limited and by how much, when, for whom (group names, never member
-lists), what is counted and what is never recorded. Text from the policy itself (names, descriptions,
-messages) is quoted as written and escaped for the output format.
+enforces: whose gateway it is (`organisation:`), what it decrypts and keeps under a person's name,
+what is free, what is limited and by how much, when, for whom (group titles, never member lists), what
+is counted and recorded, where to see one's own status, whom to ask for more time, and an appendix of
+every domain. Text from the policy itself (titles, descriptions, messages) is taken in the notice's
+language when the policy gives one per language, and escaped for the output format.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..policy.model import Policy, Rule
-from ..policy.wording import LANGUAGES, phrases, text
+from ..policy.wording import LANGUAGES, local, phrases, text, title
 from .notice_appendix import appendix_blocks, category_blocks
+
+STATUS_URL = "http://gonogo.status/"  # the proxy's default status host (gonogo_status_host)
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,10 @@ Block = tuple[str, str | list[Item]]  # ("title" | "intro" | "h2" | "h3" | "p", 
 class _Writer:
     """Builds the notice's blocks in one language."""
 
-    def __init__(self, policy: Policy, lang: str) -> None:
+    def __init__(self, policy: Policy, lang: str, status_url: str = STATUS_URL) -> None:
         self.policy = policy
         self.lang = lang
+        self.status_url = status_url
 
     def w(self, key: str, count: int | None = None, **values: object) -> str:
         return text(self.lang, f"notice.{key}", count, **values)
@@ -59,9 +64,12 @@ class _Writer:
     def blocks(self) -> list[Block]:
         p = self.policy
         enforced = [r for r in p.rules if not r.shadow]
+        org = local(p.organisation.name, self.lang)
         out: list[Block] = [
-            ("title", self.w("title")),
-            ("intro", self.w("intro", file=Path(p.source).name, version=p.sha256[:12], zone=p.timezone.key)),
+            ("title", self.w("title_org", org=org) if org else self.w("title")),
+            ("intro", self.w("intro", org=org or self.w("the_company"), file=Path(p.source).name,
+                             version=p.sha256[:12], zone=p.timezone.key)),
+            ("h2", self.w("gateway")), ("ul", self.gateway_items()),
         ]
         sections = (
             ("free", "allow", "free_item"),
@@ -85,7 +93,8 @@ class _Writer:
         out += [("h2", self.w("whom")), *self.whom_section()]
         out += category_blocks(self.policy, self.lang)
         out += [("h2", self.w("counted")), ("ul", self.counted_items(enforced))]
-        out += [("h2", self.w("never")), ("ul", self.never_items())]
+        out += [("h2", self.w("never")), ("ul", self.recorded_items())]
+        out += [("h2", self.w("help")), ("ul", self.help_items(enforced))]
         return out + appendix_blocks(self.policy, self.lang)
 
     def rule_item(self, rule: Rule, template: str) -> Item:
@@ -99,11 +108,12 @@ class _Writer:
             others = [r.name for r in self.policy.rules if r.quota and r.quota.pool == quota.pool and r is not rule]
             if others:
                 text += " " + self.w("shared_budget", pool=quota.pool, others=self.join(others))
-        if rule.message:
-            text += f" “{rule.message}”"
+        message = local(rule.message, self.lang)
+        if message:
+            text += f" “{message}”"
         if rule.exceptions is not None:
             text += " " + self.w("exception_item", rule.exceptions.max_minutes, minutes=rule.exceptions.max_minutes)
-        return Item(text, f"{rule.name} — {self.whom(rule)}")
+        return Item(text, f"{title(rule, self.lang)} — {self.whom(rule)}")
 
     def trial_item(self, rule: Rule) -> Item:
         quota = rule.quota
@@ -111,17 +121,18 @@ class _Writer:
         action = self.w(f"trial_{rule.action}", minutes, minutes=minutes, per=self.per(quota.per) if quota else "")
         text = self.w("trial_item", action=action, what=self.what(rule), when=self.when(rule),
                       whom=_lower_first(self.whom(rule)))
-        return Item(text, rule.name)
+        return Item(text, title(rule, self.lang))
 
     def when_section(self) -> list[Block]:
         named = {s.name for rule in self.policy.rules for s in rule.when}
         used = [s for name, s in self.policy.schedules.items() if name in named]
         if not used:
             return [("p", self.w("no_schedule"))]
-        blocks: list[Block] = [("ul", [Item(phrases.schedule(s, self.lang), s.name) for s in used])]
+        blocks: list[Block] = [("ul", [Item(phrases.schedule(s, self.lang), title(s, self.lang)) for s in used])]
         which = phrases.holidays(self.policy.holidays, self.lang)
         if which:
-            blocks.append(("p", self.w("holidays_rule", which=which)))
+            some_on_holidays = any(w.include_holidays for s in used for w in s.windows)
+            blocks.append(("p", self.w("holidays_except" if some_on_holidays else "holidays_rule", which=which)))
         return blocks
 
     def whom_section(self) -> list[Block]:
@@ -137,7 +148,7 @@ class _Writer:
             sentences.append(self.w("groups_how_directory"))
         return [
             ("p", self.w("groups_intro")),
-            ("ul", [Item(g.description or "", g.name) for g in groups.values()]),
+            ("ul", [Item(local(g.description, self.lang) or "", title(g, self.lang)) for g in groups.values()]),
             ("p", " ".join([*sentences, self.w("groups_everyone")])),
         ]
 
@@ -176,33 +187,49 @@ class _Writer:
             items.append(Item(self.w("exception_counted")))
         return items
 
-    def never_items(self) -> list[Item]:
+    def gateway_items(self) -> list[Item]:
+        """Said plainly, first: the company gateway decrypts the covered sites (or all of them)."""
         p = self.policy
         catch_all = next((r for r in p.rules if r.host_tags is None), None)
         if catch_all is not None:
-            first = Item(self.w("inspect_catch_all", rule=catch_all.name))
-        elif p.default != "allow":
-            first = Item(self.w("inspect_default"))
-        else:
-            first = Item(self.w("passthrough"))
-        privacy = p.privacy
+            return [Item(self.w("inspect_catch_all", rule=title(catch_all, self.lang)))]
+        if p.default != "allow":
+            return [Item(self.w("inspect_default"))]
+        return [Item(self.w("decrypts")), Item(self.w("passthrough"))]
+
+    def recorded_items(self) -> list[Item]:
+        privacy = self.policy.privacy
+        items = []
+        if any(r.quota is not None and not r.shadow for r in self.policy.rules):
+            items.append(Item(self.w("minutes_kept")))
         audit = Item(self.w(f"audit_{privacy.audit_log}", privacy.retention_days, days=privacy.retention_days))
         size = privacy.min_group_size
-        return [first, Item(self.w("no_urls")), Item(self.w("metrics", size, size=size)), audit]
+        return [*items, audit, Item(self.w("metrics", size, size=size)), Item(self.w("no_urls"))]
+
+    def help_items(self, enforced: list[Rule]) -> list[Item]:
+        """Where to see one's own status, whom to ask, and how to get more time."""
+        contact = local(self.policy.organisation.contact, self.lang)
+        items = [Item(self.w("status_page", url=self.status_url)), Item(self.w("block_page")),
+                 Item(self.w("contact", contact=contact) if contact else self.w("no_contact"))]
+        if any(r.action == "timebox" for r in enforced):
+            items.append(Item(self.w("more_time", contact=contact or self.w("your_manager"))))
+        if any(r.exceptions is not None for r in enforced):
+            items.append(Item(self.w("ask_exception", url=self.status_url)))
+        return items
 
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def notice_blocks(policy: Policy, lang: str = "en") -> list[Block]:
+def notice_blocks(policy: Policy, lang: str = "en", status_url: str = STATUS_URL) -> list[Block]:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
-    return _Writer(policy, lang).blocks()
+    return _Writer(policy, lang, status_url).blocks()
 
 
-def render_notice(policy: Policy, lang: str = "en", fmt: str = "md") -> str:
-    blocks = notice_blocks(policy, lang)
+def render_notice(policy: Policy, lang: str = "en", fmt: str = "md", status_url: str = STATUS_URL) -> str:
+    blocks = notice_blocks(policy, lang, status_url)
     if fmt == "md":
         return render_markdown(blocks)
     if fmt == "html":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..policy.model import Category, Policy
-from ..policy.wording import text
+from ..policy.wording import local, text, title
 
 if TYPE_CHECKING:
     from .notice import Block, Item
@@ -28,7 +28,8 @@ def category_blocks(policy: Policy, lang: str) -> list[Block]:
     items = []
     for category in policy.categories.values():
         count = text(lang, "notice.category_count", category.domain_count, n=f"{category.domain_count:,}")
-        items.append(Item(count + (f" — {category.description}" if category.description else ""), category.name))
+        described = local(category.description, lang)
+        items.append(Item(count + (f" — {described}" if described else ""), title(category, lang)))
     return [("h2", text(lang, "notice.categories")), ("p", text(lang, "notice.categories_intro")), ("ul", items)]
 
 
@@ -39,7 +40,7 @@ def appendix_blocks(policy: Policy, lang: str) -> list[Block]:
     out: list[Block] = [("h2", text(lang, "notice.appendix")), ("p", text(lang, "notice.appendix_intro"))]
     for category in policy.categories.values():
         n = category.domain_count
-        out.append(("h3", text(lang, "notice.appendix_category", n, name=category.name, n=f"{n:,}")))
+        out.append(("h3", text(lang, "notice.appendix_category", n, name=title(category, lang), n=f"{n:,}")))
         sources = _sources(category, lang, every=n > FULL_LIST)
         if n > FULL_LIST:
             out.append(("p", text(lang, "notice.appendix_from_lists", n, n=f"{n:,}")))

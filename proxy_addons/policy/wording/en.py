@@ -69,7 +69,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "status.default.allow": "Everything else: allowed.",
     "status.default.block": "Everything else: blocked.",
     "status.default.warn": "Everything else: a reminder first.",
-    "status.trials": "Trials (recorded, never enforced)",
+    "status.trials": "Trial rules (only counted, never enforced)",
     "status.budgets": "Time left",
     "status.no_budgets": "No time-boxed budget applies to you.",
     "col.budget": "Budget",
@@ -85,8 +85,8 @@ EN: dict[str, str | tuple[str, str]] = {
     "action.allow": "allowed",
     "action.block": "blocked",
     "action.warn": (
-        "a reminder first; after you continue, {minutes} minute without it",
-        "a reminder first; after you continue, {minutes} minutes without it",
+        "a reminder first; after you continue, no reminder for {minutes} minute",
+        "a reminder first; after you continue, no reminder for {minutes} minutes",
     ),
     "action.timebox": (
         "limited to {minutes} minute per {per} (budget “{budget}”)",
@@ -106,17 +106,21 @@ EN: dict[str, str | tuple[str, str]] = {
         "with fewer than {n} people is reported as “other”.",
     ),
     "privacy.audit.pseudonymous": (
-        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "Blocks, reminders, continues and used-up budgets go into an audit log (at most once per site per "
+        "minute) with the time, the "
         "rule and the site's name (never the full address), under a pseudonym instead of your name. "
         "Kept {days} day.",
-        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "Blocks, reminders, continues and used-up budgets go into an audit log (at most once per site per "
+        "minute) with the time, the "
         "rule and the site's name (never the full address), under a pseudonym instead of your name. "
         "Kept {days} days.",
     ),
     "privacy.audit.named": (
-        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "Blocks, reminders, continues and used-up budgets go into an audit log (at most once per site per "
+        "minute) with the time, the "
         "rule, the site's name (never the full address) and your user name. Kept {days} day.",
-        "Blocks, reminders, continues and used-up budgets go into an audit log with the time, the "
+        "Blocks, reminders, continues and used-up budgets go into an audit log (at most once per site per "
+        "minute) with the time, the "
         "rule, the site's name (never the full address) and your user name. Kept {days} days.",
     ),
     "privacy.audit.off": "No audit log is kept.",
@@ -124,23 +128,24 @@ EN: dict[str, str | tuple[str, str]] = {
     "privacy.urls": "Full addresses (URLs), page contents, what you type, post or send, passwords.",
     "privacy.passthrough": "Sites no rule covers: their traffic passes the proxy without being decrypted.",
     "notice.title": "Social media at work: our agreements",
-    "notice.intro": "These agreements are written from the policy the web gateway enforces ({file}, "
-                    "version {version}). All times are {zone} time.",
+    "notice.intro": "{org} runs a web gateway that applies these agreements. This text is written from the policy "
+                    "the gateway enforces ({file}, version {version}), so it says what the gateway really does. "
+                    "All times are {zone} time.",
     "notice.order": "Where agreements overlap, the one that comes first in the policy applies.",
     "notice.free": "What is free",
     "notice.limited": "What is limited, and by how much",
     "notice.confirm": "What asks you to confirm first",
     "notice.blocked": "What is not allowed",
-    "notice.trials": "Trials",
+    "notice.trials": "Trial rules (not enforced)",
     "notice.when": "When",
     "notice.whom": "For whom",
     "notice.counted": "What is counted",
-    "notice.never": "What is never recorded",
+    "notice.never": "What is recorded, and what never is",
     "notice.everyone": "Everyone",
     "notice.members": "Members of {groups}",
     "notice.at_any_time": "at any time",
     "notice.during": "during {schedules}",
-    "notice.sites_of": "the {names} sites",
+    "notice.sites_of": ("sites in the category {names}", "sites in the categories {names}"),
     "notice.more": "and {count} more: see the appendix",
     "notice.categories": "Categories",
     "notice.categories_intro": "The agreements name sites by category. The appendix names every site of each.",
@@ -171,18 +176,40 @@ EN: dict[str, str | tuple[str, str]] = {
         "again for {minutes} minutes.",
     ),
     "notice.blocked_item": "{what}, {when}.",
-    "notice.trial_item": "The policy tries out: {action} {what}, {when}, for {whom}. A trial is never"
-                         " enforced; it only counts how often it would apply.",
+    "notice.trial_item": "Being tried out: {action} {what}, {when}, for {whom}. A trial rule blocks and limits "
+                         "nothing; the gateway only counts how often it would have applied.",
     "notice.trial_block": "blocking",
     "notice.trial_allow": "allowing",
-    "notice.trial_warn": "a reminder before",
+    "notice.trial_warn": "a reminder before visiting",
     "notice.trial_timebox": (
         "a time limit of {minutes} minute per {per} on",
         "a time limit of {minutes} minutes per {per} on",
     ),
-    "notice.default_allow": "Everything not named in these agreements is not limited.",
-    "notice.default_block": "Everything not named in these agreements is blocked.",
+    "notice.default_allow": "Sites not named in these agreements are not limited.",
+    "notice.default_block": "Sites not named in these agreements are blocked.",
     "notice.nothing": "Nothing.",
+    "notice.title_org": "Social media at work: the agreements of {org}",
+    "notice.the_company": "The company",
+    "notice.gateway": "What the gateway sees",
+    "notice.decrypts": "To apply these agreements, the gateway decrypts your connections to the sites they cover "
+                       "(the appendix lists them all), so it sees which pages you open there. Your device "
+                       "accepts this because the company installed its own certificate on it.",
+    "notice.minutes_kept": "For time-limited sites the gateway keeps the minutes in which you were active under "
+                           "your user name (or your device's network address when you are not signed in), so it "
+                           "can apply the limit. They are deleted when the limit starts again.",
+    "notice.help": "Your overview, questions and more time",
+    "notice.status_page": "The page {url} shows what applies to you: the groups the gateway puts you in, the "
+                          "agreements in force now and the minutes you have left. Open it in a browser that "
+                          "uses the gateway.",
+    "notice.block_page": "When a site is blocked or limited, the page you see instead says which agreement "
+                         "applies and when the site is available again.",
+    "notice.contact": "Questions about these agreements? Ask {contact}.",
+    "notice.no_contact": "Questions about these agreements? Ask your manager.",
+    "notice.more_time": "Need more time on a time-limited site for your work? Ask {contact}: an administrator "
+                        "can give you extra minutes for the current day or week.",
+    "notice.ask_exception": "Where an agreement above says so, you can also ask for an exception yourself, from "
+                            "the page that blocks the site; your status page ({url}) shows what IT decided.",
+    "notice.your_manager": "your manager",
     "window": "{days}, {start}–{end}",
     "window.overnight": "{days}, {start} until {end} the next morning",
     "window.all_day": "{days}, all day",
@@ -192,7 +219,8 @@ EN: dict[str, str | tuple[str, str]] = {
     "window.holidays": " (also on holidays)",
     "holidays.public": "public holidays ({country})",
     "holidays.dates": "the company's days off: {dates}",
-    "notice.holidays_rule": "These times do not apply on {which}, unless a time says otherwise.",
+    "notice.holidays_rule": "These times do not apply on {which}.",
+    "notice.holidays_except": "These times do not apply on {which}, except those marked “also on holidays”.",
     "notice.no_schedule": "The agreements above apply at any time; there are no time windows.",
     "notice.groups_intro": "Agreements name these groups:",
     "notice.groups_how_users": "Which groups you are in follows from your user name at the gateway.",
@@ -223,20 +251,21 @@ EN: dict[str, str | tuple[str, str]] = {
     "notice.active_minutes": "Time is counted in active minutes: a minute of the clock in which you "
                              "make at least one request to a time-limited site counts as one minute. "
                              "More requests in a minute that is already counted cost nothing.",
-    "notice.used_up": "When the minutes are used up, the next request that would need a new minute is"
-                      " blocked until the limit starts again.",
-    "notice.period_day": "A day starts at 00:00 ({zone} time).",
-    "notice.period_week": "A week starts on Monday at 00:00 ({zone} time).",
+    "notice.used_up": "When your minutes are used up, the time-limited sites are blocked until the limit starts "
+                      "again; the minute you are in can be used to its end.",
+    "notice.period_day": "A limit per day starts again every day at 00:00 ({zone} time).",
+    "notice.period_week": "A limit per week starts again every Monday at 00:00 ({zone} time).",
     "notice.no_counting": "No time is counted: none of the agreements is a time limit.",
-    "notice.continue_counted": "When you continue past a reminder, that choice is remembered for the "
-                               "minutes named above.",
+    "notice.continue_counted": "When you continue past a reminder, the gateway remembers that under your user "
+                               "name (or your device's address) for the minutes named above, so it does not ask "
+                               "again.",
     "notice.passthrough": "Sites that no agreement covers are passed through without being decrypted:"
                           " the gateway does not see which pages you visit there, and keeps no record"
                           " of them.",
-    "notice.inspect_catch_all": "Because the agreement '{rule}' applies to every site, all web "
-                                "traffic through the gateway is inspected.",
-    "notice.inspect_default": "Because everything not named here is blocked, all web traffic through "
-                              "the gateway is inspected.",
+    "notice.inspect_catch_all": "Because the agreement “{rule}” applies to every site, the gateway decrypts and "
+                                "inspects all web traffic that passes through it.",
+    "notice.inspect_default": "Because everything not named here is blocked, the gateway decrypts and inspects all "
+                              "web traffic that passes through it.",
     "notice.no_urls": "Full web addresses (URLs, with their paths and search terms) are never stored;"
                       " at most the name of the site.",
     "notice.metrics": (
@@ -247,20 +276,20 @@ EN: dict[str, str | tuple[str, str]] = {
     ),
     "notice.audit_off": "There is no audit log of individual decisions.",
     "notice.audit_pseudonymous": (
-        "When you are blocked, see a reminder, continue past one or use up a time limit, an audit "
-        "record is written with the time, the agreement and the site name, under a pseudonym (a code,"
-        " not your name). Records are deleted after {days} day.",
-        "When you are blocked, see a reminder, continue past one or use up a time limit, an audit "
-        "record is written with the time, the agreement and the site name, under a pseudonym (a code,"
-        " not your name). Records are deleted after {days} days.",
+        "When you are blocked, see a reminder, continue past one or use up a time limit, the gateway "
+        "writes an audit record (at most one per site per minute) with the time, the agreement and the "
+        "site name, under a pseudonym (a code, not your name). Records are deleted after {days} day.",
+        "When you are blocked, see a reminder, continue past one or use up a time limit, the gateway "
+        "writes an audit record (at most one per site per minute) with the time, the agreement and the "
+        "site name, under a pseudonym (a code, not your name). Records are deleted after {days} days.",
     ),
     "notice.audit_named": (
-        "When you are blocked, see a reminder, continue past one or use up a time limit, an audit "
-        "record is written with the time, the agreement, the site name and your user name. Records "
-        "are deleted after {days} day.",
-        "When you are blocked, see a reminder, continue past one or use up a time limit, an audit "
-        "record is written with the time, the agreement, the site name and your user name. Records "
-        "are deleted after {days} days.",
+        "When you are blocked, see a reminder, continue past one or use up a time limit, the gateway "
+        "writes an audit record (at most one per site per minute) with the time, the agreement, the site "
+        "name and your user name. Records are deleted after {days} day.",
+        "When you are blocked, see a reminder, continue past one or use up a time limit, the gateway "
+        "writes an audit record (at most one per site per minute) with the time, the agreement, the site "
+        "name and your user name. Records are deleted after {days} days.",
     ),
     # counts, with singular and plural
     "count.minutes": ("{n} minute", "{n} minutes"),
@@ -268,6 +297,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "count.domains": ("{n} domain", "{n} domains"),
     "count.users": ("{n} user", "{n} users"),
     "count.subnets": ("{n} subnet", "{n} subnets"),
+    "count.people": ("{n} person", "{n} people"),
     "count.seconds": ("{n} second", "{n} seconds"),
     "count.hours": ("{n} hour", "{n} hours"),
     "count.weeks": ("{n} week", "{n} weeks"),

@@ -69,7 +69,7 @@ NL: dict[str, str | tuple[str, str]] = {
     "status.default.allow": "Al het andere: toegestaan.",
     "status.default.block": "Al het andere: geblokkeerd.",
     "status.default.warn": "Al het andere: eerst een herinnering.",
-    "status.trials": "Proeven (vastgelegd, nooit gehandhaafd)",
+    "status.trials": "Proefregels (alleen geteld, nooit gehandhaafd)",
     "status.budgets": "Resterende tijd",
     "status.no_budgets": "Voor jou geldt geen tijdsbudget.",
     "col.budget": "Budget",
@@ -85,8 +85,8 @@ NL: dict[str, str | tuple[str, str]] = {
     "action.allow": "toegestaan",
     "action.block": "geblokkeerd",
     "action.warn": (
-        "eerst een herinnering; na doorgaan {minutes} minuut zonder",
-        "eerst een herinnering; na doorgaan {minutes} minuten zonder",
+        "eerst een herinnering; ga je door, dan krijg je {minutes} minuut geen herinnering",
+        "eerst een herinnering; ga je door, dan krijg je {minutes} minuten geen herinnering",
     ),
     "action.timebox": (
         "beperkt tot {minutes} minuut per {per} (budget “{budget}”)",
@@ -106,18 +106,22 @@ NL: dict[str, str | tuple[str, str]] = {
         "groep met minder dan {n} mensen telt als “overig”.",
     ),
     "privacy.audit.pseudonymous": (
-        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog (hoogstens "
+        "één keer per site per minuut) met de "
         "tijd, de regel en de naam van de site (nooit het volledige adres), onder een pseudoniem in "
         "plaats van je naam. {days} dag bewaard.",
-        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog (hoogstens "
+        "één keer per site per minuut) met de "
         "tijd, de regel en de naam van de site (nooit het volledige adres), onder een pseudoniem in "
         "plaats van je naam. {days} dagen bewaard.",
     ),
     "privacy.audit.named": (
-        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog (hoogstens "
+        "één keer per site per minuut) met de "
         "tijd, de regel, de naam van de site (nooit het volledige adres) en je gebruikersnaam. {days}"
         " dag bewaard.",
-        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog met de "
+        "Blokkades, herinneringen, doorgaan en opgebruikte budgetten komen in een auditlog (hoogstens "
+        "één keer per site per minuut) met de "
         "tijd, de regel, de naam van de site (nooit het volledige adres) en je gebruikersnaam. {days}"
         " dagen bewaard.",
     ),
@@ -128,23 +132,24 @@ NL: dict[str, str | tuple[str, str]] = {
     "privacy.passthrough": "Sites waarvoor geen regel geldt: hun verkeer gaat versleuteld door de "
                            "proxy en wordt niet ontsleuteld.",
     "notice.title": "Sociale media op het werk: onze afspraken",
-    "notice.intro": "Deze afspraken zijn opgesteld uit het beleid dat de webgateway uitvoert ({file},"
-                    " versie {version}). Alle tijden zijn in de tijdzone {zone}.",
+    "notice.intro": "{org} gebruikt een webgateway die deze afspraken toepast. Deze tekst is opgesteld uit het "
+                    "beleid dat de gateway uitvoert ({file}, versie {version}), dus hij zegt wat de gateway echt "
+                    "doet. Alle tijden zijn in de tijdzone {zone}.",
     "notice.order": "Waar afspraken elkaar overlappen, geldt de afspraak die als eerste in het beleid staat.",
     "notice.free": "Wat vrij is",
     "notice.limited": "Wat beperkt is, en hoeveel",
     "notice.confirm": "Waarbij je eerst moet bevestigen",
     "notice.blocked": "Wat niet mag",
-    "notice.trials": "Proeven",
+    "notice.trials": "Proefregels (niet gehandhaafd)",
     "notice.when": "Wanneer",
     "notice.whom": "Voor wie",
     "notice.counted": "Wat er geteld wordt",
-    "notice.never": "Wat nooit wordt vastgelegd",
+    "notice.never": "Wat wordt vastgelegd, en wat nooit",
     "notice.everyone": "Iedereen",
     "notice.members": "Leden van {groups}",
     "notice.at_any_time": "op elk moment",
     "notice.during": "tijdens {schedules}",
-    "notice.sites_of": "de sites van {names}",
+    "notice.sites_of": ("sites in de categorie {names}", "sites in de categorieën {names}"),
     "notice.more": "en nog {count}: zie de bijlage",
     "notice.categories": "Categorieën",
     "notice.categories_intro": "De afspraken noemen sites per categorie. De bijlage noemt elke site van elke "
@@ -176,18 +181,40 @@ NL: dict[str, str | tuple[str, str]] = {
         "minuten niet opnieuw gevraagd.",
     ),
     "notice.blocked_item": "{what}, {when}.",
-    "notice.trial_item": "Het beleid probeert uit: {action} {what}, {when}, voor {whom}. Een proef "
-                         "wordt nooit uitgevoerd; er wordt alleen geteld hoe vaak die zou gelden.",
+    "notice.trial_item": "Wordt uitgeprobeerd: {action} {what}, {when}, voor {whom}. Een proefregel blokkeert en "
+                         "beperkt niets; de gateway telt alleen hoe vaak de regel zou hebben gegolden.",
     "notice.trial_block": "blokkeren van",
     "notice.trial_allow": "toestaan van",
-    "notice.trial_warn": "een herinnering vóór",
+    "notice.trial_warn": "een herinnering bij het bezoeken van",
     "notice.trial_timebox": (
         "een tijdslimiet van {minutes} minuut per {per} op",
         "een tijdslimiet van {minutes} minuten per {per} op",
     ),
-    "notice.default_allow": "Alles wat niet in deze afspraken genoemd wordt, is niet beperkt.",
-    "notice.default_block": "Alles wat niet in deze afspraken genoemd wordt, is geblokkeerd.",
+    "notice.default_allow": "Sites die niet in deze afspraken genoemd worden, zijn niet beperkt.",
+    "notice.default_block": "Sites die niet in deze afspraken genoemd worden, zijn geblokkeerd.",
     "notice.nothing": "Niets.",
+    "notice.title_org": "Sociale media op het werk: de afspraken van {org}",
+    "notice.the_company": "Het bedrijf",
+    "notice.gateway": "Wat de gateway ziet",
+    "notice.decrypts": "Om deze afspraken toe te passen, ontsleutelt de gateway je verbindingen met de sites waar "
+                       "ze over gaan (de bijlage noemt ze allemaal), zodat hij ziet welke pagina's je daar opent. "
+                       "Je apparaat accepteert dat omdat het bedrijf er een eigen certificaat op heeft gezet.",
+    "notice.minutes_kept": "Voor sites met een tijdslimiet bewaart de gateway de minuten waarin je actief was "
+                           "onder je gebruikersnaam (of het netwerkadres van je apparaat als je niet bent "
+                           "aangemeld), zodat de limiet kan gelden. Ze worden gewist zodra de limiet opnieuw begint.",
+    "notice.help": "Je eigen overzicht, vragen en meer tijd",
+    "notice.status_page": "De pagina {url} laat zien wat voor jou geldt: in welke groepen de gateway je indeelt, "
+                          "welke afspraken nu gelden en hoeveel minuten je nog hebt. Open hem in een browser "
+                          "die via de gateway gaat.",
+    "notice.block_page": "Is een site geblokkeerd of beperkt, dan zegt de pagina die je in plaats daarvan ziet "
+                         "welke afspraak geldt en wanneer de site weer beschikbaar is.",
+    "notice.contact": "Vragen over deze afspraken? Vraag het aan {contact}.",
+    "notice.no_contact": "Vragen over deze afspraken? Vraag het aan je leidinggevende.",
+    "notice.more_time": "Heb je voor je werk meer tijd nodig op een site met een tijdslimiet? Vraag het aan "
+                        "{contact}: een beheerder kan je extra minuten geven voor de lopende dag of week.",
+    "notice.ask_exception": "Waar een afspraak hierboven dat zegt, kun je ook zelf een uitzondering aanvragen, op "
+                            "de pagina die de site blokkeert; je eigen overzicht ({url}) laat zien wat IT besloot.",
+    "notice.your_manager": "je leidinggevende",
     "window": "{days}, {start}–{end}",
     "window.overnight": "{days}, {start} tot {end} de volgende ochtend",
     "window.all_day": "{days}, de hele dag",
@@ -197,7 +224,8 @@ NL: dict[str, str | tuple[str, str]] = {
     "window.holidays": " (ook op feestdagen)",
     "holidays.public": "officiële feestdagen ({country})",
     "holidays.dates": "de vrije dagen van het bedrijf: {dates}",
-    "notice.holidays_rule": "Deze tijden gelden niet op {which}, tenzij bij een tijd anders staat.",
+    "notice.holidays_rule": "Deze tijden gelden niet op {which}.",
+    "notice.holidays_except": "Deze tijden gelden niet op {which}, behalve die met “ook op feestdagen”.",
     "notice.no_schedule": "De afspraken hierboven gelden op elk moment; er zijn geen tijdvakken.",
     "notice.groups_intro": "De afspraken noemen deze groepen:",
     "notice.groups_how_users": "In welke groepen je zit, volgt uit je gebruikersnaam bij de gateway.",
@@ -229,20 +257,21 @@ NL: dict[str, str | tuple[str, str]] = {
                              " één verzoek doet naar een site met een tijdslimiet, telt als één "
                              "minuut. Meer verzoeken in een minuut die al geteld is, kosten niets "
                              "extra.",
-    "notice.used_up": "Zijn de minuten op, dan wordt het volgende verzoek dat een nieuwe minuut nodig"
-                      " heeft geblokkeerd, tot de limiet opnieuw begint.",
-    "notice.period_day": "Een dag begint om 00:00 (tijdzone {zone}).",
-    "notice.period_week": "Een week begint op maandag om 00:00 (tijdzone {zone}).",
+    "notice.used_up": "Zijn je minuten op, dan worden de sites met een tijdslimiet geblokkeerd tot de limiet "
+                      "opnieuw begint; de minuut waarin je bezig bent, kun je nog afmaken.",
+    "notice.period_day": "Een limiet per dag begint elke dag om 00:00 opnieuw (tijdzone {zone}).",
+    "notice.period_week": "Een limiet per week begint elke maandag om 00:00 opnieuw (tijdzone {zone}).",
     "notice.no_counting": "Er wordt geen tijd geteld: geen van de afspraken is een tijdslimiet.",
-    "notice.continue_counted": "Als je na een herinnering doorgaat, wordt die keuze onthouden voor "
-                               "het aantal minuten dat hierboven staat.",
+    "notice.continue_counted": "Als je na een herinnering doorgaat, onthoudt de gateway dat onder je "
+                               "gebruikersnaam (of het adres van je apparaat) voor het aantal minuten dat hierboven "
+                               "staat, zodat hij het niet opnieuw vraagt.",
     "notice.passthrough": "Sites waar geen afspraak over gaat, worden doorgegeven zonder "
                           "ontsleuteling: de gateway ziet niet welke pagina's je daar bezoekt en legt"
                           " er niets van vast.",
-    "notice.inspect_catch_all": "Omdat de afspraak '{rule}' voor elke site geldt, wordt al het "
-                                "webverkeer via de gateway bekeken.",
-    "notice.inspect_default": "Omdat alles wat hier niet genoemd wordt geblokkeerd is, wordt al het "
-                              "webverkeer via de gateway bekeken.",
+    "notice.inspect_catch_all": "Omdat de afspraak “{rule}” voor elke site geldt, ontsleutelt en bekijkt de gateway "
+                                "al het webverkeer dat erdoorheen gaat.",
+    "notice.inspect_default": "Omdat alles wat hier niet genoemd wordt geblokkeerd is, ontsleutelt en bekijkt de "
+                              "gateway al het webverkeer dat erdoorheen gaat.",
     "notice.no_urls": "Volledige webadressen (URL's, met paden en zoektermen) worden nooit "
                       "opgeslagen; hoogstens de naam van de site.",
     "notice.metrics": (
@@ -254,19 +283,21 @@ NL: dict[str, str | tuple[str, str]] = {
     "notice.audit_off": "Er is geen auditlog van afzonderlijke beslissingen.",
     "notice.audit_pseudonymous": (
         "Als je geblokkeerd wordt, een herinnering ziet, daarna doorgaat of een tijdslimiet opmaakt, "
-        "wordt een auditregel geschreven met het tijdstip, de afspraak en de naam van de site, onder "
-        "een pseudoniem (een code, niet je naam). Regels worden na {days} dag verwijderd.",
+        "legt de gateway dat vast in een auditlog (hoogstens één keer per site per minuut): het tijdstip, "
+        "de afspraak en de naam van de site, onder een pseudoniem (een code, niet je naam). Die gegevens "
+        "worden na {days} dag gewist.",
         "Als je geblokkeerd wordt, een herinnering ziet, daarna doorgaat of een tijdslimiet opmaakt, "
-        "wordt een auditregel geschreven met het tijdstip, de afspraak en de naam van de site, onder "
-        "een pseudoniem (een code, niet je naam). Regels worden na {days} dagen verwijderd.",
+        "legt de gateway dat vast in een auditlog (hoogstens één keer per site per minuut): het tijdstip, "
+        "de afspraak en de naam van de site, onder een pseudoniem (een code, niet je naam). Die gegevens "
+        "worden na {days} dagen gewist.",
     ),
     "notice.audit_named": (
         "Als je geblokkeerd wordt, een herinnering ziet, daarna doorgaat of een tijdslimiet opmaakt, "
-        "wordt een auditregel geschreven met het tijdstip, de afspraak, de naam van de site en je "
-        "gebruikersnaam. Regels worden na {days} dag verwijderd.",
+        "legt de gateway dat vast in een auditlog (hoogstens één keer per site per minuut): het tijdstip, "
+        "de afspraak, de naam van de site en je gebruikersnaam. Die gegevens worden na {days} dag gewist.",
         "Als je geblokkeerd wordt, een herinnering ziet, daarna doorgaat of een tijdslimiet opmaakt, "
-        "wordt een auditregel geschreven met het tijdstip, de afspraak, de naam van de site en je "
-        "gebruikersnaam. Regels worden na {days} dagen verwijderd.",
+        "legt de gateway dat vast in een auditlog (hoogstens één keer per site per minuut): het tijdstip, "
+        "de afspraak, de naam van de site en je gebruikersnaam. Die gegevens worden na {days} dagen gewist.",
     ),
     # counts, with singular and plural
     "count.minutes": ("{n} minuut", "{n} minuten"),
@@ -274,6 +305,7 @@ NL: dict[str, str | tuple[str, str]] = {
     "count.domains": ("{n} domein", "{n} domeinen"),
     "count.users": ("{n} gebruiker", "{n} gebruikers"),
     "count.subnets": ("{n} subnet", "{n} subnets"),
+    "count.people": ("{n} persoon", "{n} mensen"),
     "count.seconds": ("{n} seconde", "{n} seconden"),
     "count.hours": ("{n} uur", "{n} uur"),
     "count.weeks": ("{n} week", "{n} weken"),

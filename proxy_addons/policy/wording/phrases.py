@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .localized import title
 from .table import COUNTRIES_NL, MONTHS, TABLE, WEEKDAYS, text
 
 if TYPE_CHECKING:
@@ -26,6 +27,34 @@ def _lang(lang: str) -> str:
     return lang if lang in TABLE else "en"
 
 
+def shown_as(thing: Any) -> str:
+    """For admins (`gonogo check`): ' (shown as “Social media”, nl “Sociale media”)' when a rule, category,
+    group or schedule has a display name; '' when people read its key."""
+    shown = getattr(thing, "title", None)
+    if not shown:
+        return ""
+    others = [f"{lang} “{words}”" for lang, words in getattr(shown, "versions", {}).items() if words != shown]
+    return f" (shown as “{shown}”{''.join(', ' + o for o in others)})"
+
+
+def rule_title(policy: Policy | None, name: str | None, lang: str) -> str | None:
+    """The display name of the rule called `name` (its key when it has none or the policy does not know it)."""
+    if name is None:
+        return None
+    found = policy.rule(name) if policy is not None else None
+    return title(found, lang) if found is not None else name
+
+
+def budget_title(policy: Policy, pool: str, lang: str) -> str:
+    """A budget is named after its rule unless pooled (`pool:`): then by that rule's title too."""
+    return rule_title(policy, pool, lang) or pool
+
+
+def category_title(policy: Policy | None, name: str | None, lang: str) -> str | None:
+    found = policy.categories.get(name) if policy is not None and name is not None else None
+    return title(found, lang) if found is not None else name
+
+
 def join(items: Sequence[str], lang: str) -> str:
     """'a', 'a and b', 'a, b and c' (the serial list of both languages)."""
     if len(items) <= 1:
@@ -34,7 +63,7 @@ def join(items: Sequence[str], lang: str) -> str:
 
 
 def amount(n: int, unit: str, lang: str = "en") -> str:
-    """'1 minute', '30 minutes', '1,234 domains': `unit` is minutes, days, domains, users or subnets."""
+    """'1 minute', '30 minutes', '1,234 domains': `unit` is minutes, days, domains, users, subnets or people."""
     return text(lang, f"count.{unit}", count=n, n=f"{n:,}")
 
 
@@ -94,8 +123,8 @@ def schedule(s: Schedule, lang: str = "en") -> str:
 
 
 def named_schedule(s: Schedule, lang: str = "en") -> str:
-    """'work-hours (Monday to Friday, 08:30–17:30)'."""
-    return f"{s.name} ({schedule(s, lang)})"
+    """'work-hours (Monday to Friday, 08:30–17:30)', with the schedule's title in `lang` when it has one."""
+    return f"{title(s, lang)} ({schedule(s, lang)})"
 
 
 def date(day: dt.date, lang: str = "en") -> str:
@@ -221,11 +250,11 @@ def rule_sentence(policy: Policy, rule: Rule) -> str:
 _MAX_DOMAINS_SHOWN = 8
 
 
-def page_targets(rule: Rule, lang: str) -> str:
+def page_targets(rule: Rule, lang: str, policy: Policy | None = None) -> str:
     """'category “social”, steam.com, 3 more' (at most eight domains named)."""
     if rule.host_tags is None:
         return text(lang, "targets.all")
-    items = [text(lang, "targets.category", name=c) for c in rule.categories]
+    items = [text(lang, "targets.category", name=category_title(policy, c, lang)) for c in rule.categories]
     items += rule.domains[:_MAX_DOMAINS_SHOWN]
     if len(rule.domains) > _MAX_DOMAINS_SHOWN:
         items.append(text(lang, "targets.more", count=len(rule.domains) - _MAX_DOMAINS_SHOWN))
@@ -236,7 +265,7 @@ def rule_line(rule: Rule, policy: Policy, lang: str) -> str:
     """A rule in plain words: what, then the action, then the conditions (who is implied: the reader)."""
     if rule.action == "timebox" and rule.quota is not None:
         action = text(lang, "action.timebox", count=rule.quota.minutes, minutes=rule.quota.minutes,
-                      per=per(rule.quota.per, lang), budget=rule.quota.pool)
+                      per=per(rule.quota.per, lang), budget=budget_title(policy, rule.quota.pool, lang))
     elif rule.action == "warn":
         minutes = rule.continue_minutes or 0
         action = text(lang, "action.warn", count=minutes, minutes=minutes)
@@ -254,18 +283,19 @@ def rule_line(rule: Rule, policy: Policy, lang: str) -> str:
     if rule.exceptions is not None:
         conditions.append(text(lang, "rule.exceptions", count=rule.exceptions.max_minutes,
                                minutes=rule.exceptions.max_minutes))
-    words = text(lang, "rule.line", targets=page_targets(rule, lang), action=action)
+    words = text(lang, "rule.line", targets=page_targets(rule, lang, policy), action=action)
     return "; ".join([words, *conditions]) + "."
 
 
-def why(decision: Decision, lang: str) -> str:
-    """Why a request is blocked, for the person blocked."""
+def why(decision: Decision, lang: str, policy: Policy | None = None) -> str:
+    """Why a request is blocked, for the person blocked (the rule by its title when `policy` is given)."""
     if decision.rule is None:
         return text(lang, "why.default")
+    rule = rule_title(policy, decision.rule, lang)
     q = decision.quota
     if q is not None and decision.action == "timebox":
-        return text(lang, "why.quota", count=q.limit, limit=q.limit, per=per(q.per, lang), rule=decision.rule)
-    return text(lang, "why.block", rule=decision.rule)
+        return text(lang, "why.quota", count=q.limit, limit=q.limit, per=per(q.per, lang), rule=rule)
+    return text(lang, "why.block", rule=rule)
 
 
 def used(decision: Decision, lang: str) -> str | None:
@@ -288,15 +318,17 @@ def whom(policy: Policy, rule: Rule, lang: str) -> str:
     """'Everyone' or 'Members of interns and sales' (group names in file order, never member lists)."""
     if rule.groups is None:
         return text(lang, "notice.everyone")
-    return text(lang, "notice.members", groups=join([g for g in policy.groups if g in rule.groups], lang))
+    names = [title(g, lang) for name, g in policy.groups.items() if name in rule.groups]
+    return text(lang, "notice.members", groups=join(names, lang))
 
 
 def what(policy: Policy, rule: Rule, lang: str) -> str:
-    """'the social sites (facebook.com, ..., and 14 more) and steam.com', 'posting and changing things
-    (POST, PUT requests) on ...', '..., on pages matching /feed'."""
+    """'sites in the category “Social media” (facebook.com, ..., and 14 more in the appendix) and steam.com',
+    'posting and changing things (POST, PUT requests) on ...', '..., on pages matching /feed'."""
     parts = []
     if rule.categories:
-        parts.append(text(lang, "notice.sites_of", names=join(list(rule.categories), lang))
+        names = [f"“{category_title(policy, c, lang) or c}”" for c in rule.categories]
+        parts.append(text(lang, "notice.sites_of", count=len(names), names=join(names, lang))
                      + _examples(policy, rule, lang))
     parts.extend(rule.domains)
     words = join(parts, lang) if parts else text(lang, "notice.every_site")
@@ -329,7 +361,7 @@ def during(rule: Rule, lang: str) -> str:
     """'during work-hours and lunch', 'at any time'."""
     if not rule.when:
         return text(lang, "notice.at_any_time")
-    return text(lang, "notice.during", schedules=join([s.name for s in rule.when], lang))
+    return text(lang, "notice.during", schedules=join([title(s, lang) for s in rule.when], lang))
 
 
 # -- what spends a time-box minute (policy/attention.py) ----------------------------------------------------
