@@ -185,7 +185,8 @@ class Procs:
         cmd = [*os.environ.get("GONOGO_CMD", str(BIN / "gonogo")).split(), "run", "--policy", str(policy),
                "--listen-port", str(port), "--metrics-port", str(metrics), "-q",
                "--state", f"sqlite:{self.workdir / name / 'gonogo.db'}",
-               "--set", f"confdir={self.workdir / name / 'ca'}", "--set", "ssl_insecure=true", *extra]
+               "--set", f"confdir={self.workdir / name / 'ca'}", "--set", "ssl_insecure=true",
+               "--allow-upstream", "127.0.0.0/8", *extra]  # the benchmark origins are on loopback
         for host in resolve:
             cmd += ["--resolve", f"{host}=127.0.0.1"]
         proc = self.spawn(name, cmd)

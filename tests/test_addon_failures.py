@@ -74,6 +74,7 @@ class _Context:
 class _Hello:
     def __init__(self, sni: str) -> None:
         self.sni = sni
+        self.alpn_protocols: list[bytes] = []
 
 
 def test_an_error_in_tls_clienthello_intercepts_rather_than_passing_through() -> None:
@@ -85,7 +86,7 @@ def test_an_error_in_tls_clienthello_intercepts_rather_than_passing_through() ->
             tctx.configure(addon, gonogo_tls=mode)
             data = clienthello("www.facebook.com")
             state.policy = _ExplodingPolicy()  # type: ignore[assignment]
-            addon.tls_clienthello(data)
+            asyncio.run(addon.tls_clienthello(data))
         assert data.ignore_connection is False, mode
 
 

@@ -279,6 +279,7 @@ class _Context:
 class _Hello:
     def __init__(self, sni: str) -> None:
         self.sni = sni
+        self.alpn_protocols: list[bytes] = []
 
 
 def hello(host: str) -> tls.ClientHelloData:
@@ -293,12 +294,12 @@ def test_tls_mode_follows_its_option_at_run_time(tmp_path: Path) -> None:
             await start(tctx, addons, tmp_path)
             news, games, other = hello("news.test"), hello("games.test"), hello("elsewhere.test")
             for data in (news, games, other):
-                passthrough.tls_clienthello(data)
+                await passthrough.tls_clienthello(data)
             assert (news.ignore_connection, games.ignore_connection, other.ignore_connection) == (False, False, True)
             tctx.configure(passthrough, gonogo_tls="passthrough-only")
             news, games = hello("news.test"), hello("games.test")
-            passthrough.tls_clienthello(news)
-            passthrough.tls_clienthello(games)
+            await passthrough.tls_clienthello(news)
+            await passthrough.tls_clienthello(games)
             assert (news.ignore_connection, games.ignore_connection) == (True, False)
             connect = tflow.tflow(req=tutils.treq(method=b"CONNECT", host="games.test", port=443, path=b""))
             await passthrough.http_connect(connect)

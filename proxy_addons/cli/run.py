@@ -46,6 +46,16 @@ def add_run(subparsers: Any) -> None:
                    help="what time-boxed requests get while a shared ledger is unreachable")
     p.add_argument("--resolve", action="append", default=[], metavar="HOST=IP",
                    help="connect to IP for HOST (and its subdomains), like curl --resolve; decisions still use HOST")
+    p.add_argument("--allow-upstream", action="append", default=[], metavar="CIDR",
+                   help="admit this network as a destination on any port, though it is loopback, link-local, the "
+                        "gateway's own or denied (e.g. 127.0.0.0/8 for origins on this machine); the proxy's own "
+                        "ports and the quota ledger stay refused")
+    p.add_argument("--deny-upstream", action="append", default=[], metavar="CIDR",
+                   help="refuse this network as a destination too (loopback, link-local and the gateway's own "
+                        "addresses are refused already)")
+    p.add_argument("--connect-port", action="append", default=[], metavar="PORT",
+                   help="a port (or range such as 8000-8999) CONNECT tunnels may go to; repeatable; default 443 "
+                        "(giving any replaces the default, so list 443 too)")
     p.add_argument("--set", dest="setoptions", action="append", default=[], metavar="OPTION=VALUE",
                    help="any mitmproxy option, e.g. --set proxyauth=@htpasswd --set confdir=/etc/gonogo/ca")
     p.add_argument("-q", "--quiet", action="store_true", help="print no flows, even with --log-requests")
@@ -113,9 +123,13 @@ async def _serve(args: argparse.Namespace) -> int:
             gonogo_tls=args.tls,
             gonogo_ledger_unavailable=args.ledger_unavailable,
             gonogo_resolve=args.resolve,
+            gonogo_allow_upstream=args.allow_upstream,
+            gonogo_deny_upstream=args.deny_upstream,
             gonogo_log_requests=args.log_requests,
             stream_large_bodies=DEFAULT_STREAM,
         )
+        if args.connect_port:
+            opts.update(gonogo_connect_ports=args.connect_port)
         if args.state_dir:
             opts.update(gonogo_state_dir=args.state_dir)
         confdir = settings.env("GONOGO_CONFDIR")

@@ -20,11 +20,16 @@ from .source import PolicySource
 from .state import GatewayState
 from .store import Store
 from .streaming import Streaming
+from .tunnels import Tunnels
+from .upstream import Upstream
 
 
 def make_addons(state: GatewayState | None = None) -> list[object]:
     """Every gateway addon, sharing `state` (a new one if not given; pass your own to read `state.fatal`)."""
     state = state if state is not None else GatewayState()
-    return [Store(state), PolicySource(state), DirectoryGroups(state), LdapLogin(), Resolve(), Passthrough(state),
+    # Upstream after Resolve (it checks the address Resolve maps to) and before Passthrough (a refused CONNECT
+    # is not charged); Tunnels fixes who owns a tunnel before Passthrough decides it
+    return [Store(state), PolicySource(state), DirectoryGroups(state), LdapLogin(), Resolve(), Upstream(state),
+            Tunnels(state), Passthrough(state),
             LiveConnections(state), ExceptionRequests(state), OwnPages(state), Enforce(state), LogPrivacy(),
             Streaming()]

@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from ..metrics import Metrics
 from ..policy import NO_USAGE, BudgetUsage, Decision, Policy, QuotaState, Request, Usage, Who, evaluate
@@ -69,22 +69,29 @@ class Decider:
         return evaluate(policy, person, Request(host), now)
 
     async def decide(self, policy: Policy, person: Who, hosts: list[str], method: str,
-                     path: str, attention: str = UNKNOWN) -> tuple[Decision, str]:
-        """`attention`: what the request shows (policy.attention.classify); it decides whether it spends."""
+                     path: str, variants: Sequence[tuple[str, str]] = (), attention: str = UNKNOWN
+                     ) -> tuple[Decision, str]:
+        """`variants`: further (method, path) readings of the same request (method overrides, paths as
+        some origins decode them); like the host names, the strictest reading decides. `attention`: what the
+        request shows (policy.attention.classify); it decides whether it spends."""
         started = time.perf_counter()
         now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
         who = person
         groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
-        decision = self._counted_minute(policy, person, who, groups, hosts, method, path, now, attention)
+        decision = None if variants else self._counted_minute(policy, person, who, groups, hosts, method, path, now,
+                                                              attention)
         if decision is not None:
             return self._settle(policy, person, groups, decision, hosts[0], started, now, attention)
-        decision, host = None, hosts[0]
+        request = Request(hosts[0], method, path, attention)
+        readings = [(method, path), *variants]
         for candidate in hosts:
-            found = evaluate(policy, who, Request(candidate, method, path, attention), now, NO_USAGE, groups=groups)
-            if decision is None or severity(found) > severity(decision):
-                decision, host = found, candidate
+            for how, where in readings:
+                read = Request(candidate, how, where, attention)
+                found = evaluate(policy, who, read, now, NO_USAGE, groups=groups)
+                if decision is None or severity(found) > severity(decision):
+                    decision, request = found, read
         assert decision is not None
-        request = Request(host, method, path, attention)
+        host = request.host
         if self.exceptions_of is not None and decision.rule is not None and decision.action in ("block", "timebox"):
             granted = self.exceptions_of(person.key)
             if decision.rule in granted:  # the engine decides whether it is in force (and for this rule)
@@ -97,7 +104,7 @@ class Decider:
         if quota is not None and attention == BACKGROUND and not quota.counts:
             moved = self._moved.get((person.key, quota.budget))
             if moved is not None and moved[0] == quota.minute:  # this minute's background data so far
-                request = Request(host, method, path, attention, moved[1])
+                request = Request(host, request.method, request.path, attention, moved[1])
                 decision = evaluate(policy, who, request, now, NO_USAGE, groups=groups)
                 quota = decision.quota
         if quota is None:
@@ -176,6 +183,16 @@ class Decider:
                              groups=groups)
             if found.quota is not None and found.quota.charge:
                 await self._charge(policy, person, found.quota)
+
+    async def decide_each(self, policy: Policy, person: Who, hosts: list[str], method: str, path: str,
+                          variants: Sequence[tuple[str, str]] = (), attention: str = UNKNOWN) -> tuple[Decision, str]:
+        """A request that names several hosts (CONNECT target, SNI, Host, ...), each decided on its own
+        account and the strictest result taken: each host's time-box is charged and checked, so naming a
+        host with budget left beside one whose budget is spent does not pass."""
+        if len(hosts) == 1:
+            return await self.decide(policy, person, hosts, method, path, variants, attention)
+        found = [await self.decide(policy, person, [host], method, path, variants, attention) for host in hosts]
+        return max(found, key=lambda pair: severity(pair[0]))
 
     def _counted_minute(self, policy: Policy, person: Who, who: Who, groups: tuple[str, ...], hosts: list[str],
                         method: str, path: str, now: dt.datetime, attention: str) -> Decision | None:

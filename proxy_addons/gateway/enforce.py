@@ -12,7 +12,9 @@ from mitmproxy import ctx, http
 from ..policy import Decision
 from ..policy.attention import BACKGROUND, CLIENT_MESSAGE, SERVER_PUSH, classify
 from .identity import flow_person
-from .state import GatewayState, normalised, refuse
+from .names import BadRequest, request_names, request_readings
+from .refusal import refusal
+from .state import GatewayState, refuse
 
 log = logging.getLogger("gonogo")
 
@@ -39,12 +41,15 @@ class Enforce:
         policy, decider, responder = self.state.policy, self.state.decider, self.state.responder
         assert policy is not None and decider is not None and responder is not None
         req = flow.request
-        hosts = normalised([req.host, req.host_header])
-        if not hosts:
+        try:
+            hosts = request_names(flow)
+        except BadRequest as bad:
+            flow.response = refusal(400, bad.key, req)
             return
         person = flow_person(policy, flow, self.state.directory)
         attention = classify(req.headers.get)
-        decision, host = await decider.decide(policy, person, hosts, req.method, req.path.split("?")[0], attention)
+        method, path, variants = request_readings(flow)
+        decision, host = await decider.decide_each(policy, person, hosts, method, path, variants, attention)
         flow.metadata["gonogo"] = decision
         flow.metadata["gonogo_attention"] = (attention, host)
         if decision.decision != "allow":
@@ -93,11 +98,11 @@ class Enforce:
     async def _still_allowed(self, flow: http.HTTPFlow) -> bool:
         policy, decider = self.state.policy, self.state.decider
         assert policy is not None and decider is not None
-        hosts = normalised([flow.request.host, flow.request.host_header])
+        hosts = request_names(flow)
         person = flow_person(policy, flow, self.state.directory)
         messages = flow.websocket.messages if flow.websocket is not None else []
         attention = CLIENT_MESSAGE if messages and messages[-1].from_client else SERVER_PUSH
-        again, _ = await decider.decide(policy, person, hosts, "GET", flow.request.path.split("?")[0], attention)
+        again, _ = await decider.decide_each(policy, person, hosts, "GET", request_readings(flow)[1], (), attention)
         return again.decision == "allow"
 
 

@@ -7,6 +7,7 @@ directory's groups of the person (last known, never waited for) come along in `W
 from __future__ import annotations
 
 import ipaddress
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from mitmproxy import ctx, http
@@ -50,6 +51,13 @@ def identify(policy: Policy, ip: str | None, proxyauth_user: str | None,
     return Who(user, ip, directory.groups(user) if directory is not None else ())
 
 
+# who the trusted proxy's CONNECT named (or did not name) on a client connection: the requests inside that
+# tunnel are written by the employee, not by the trusted proxy, so their header cannot name someone else.
+# Plain requests from the trusted proxy carry the header it wrote on each (it may share one connection among
+# several people). Weak keys: the entry goes with the connection.
+_BY_CONNECTION: weakref.WeakKeyDictionary[Any, Who] = weakref.WeakKeyDictionary()
+
+
 def flow_person(policy: Policy, flow: http.HTTPFlow, directory: Membership | None = None) -> Who:
     """Who sent `flow`, worked out once per flow (kept in `flow.metadata`): the trusted header is removed
     from the request on the way, since the origin has no business knowing who the employee is."""
@@ -59,8 +67,16 @@ def flow_person(policy: Policy, flow: http.HTTPFlow, directory: Membership | Non
     auth = flow.metadata.get("proxyauth")
     header_name = policy.identity.trusted_header
     header_value = flow.request.headers.get(header_name) if header_name else None
-    person = identify(policy, client_ip(flow.client_conn.peername), auth[0] if auth else None, header_value,
-                      directory)
+    ip = client_ip(flow.client_conn.peername)
+    fixed = _BY_CONNECTION.get(flow.client_conn) if header_name else None
+    if auth:
+        person = identify(policy, ip, auth[0], None, directory)
+    elif fixed is not None:
+        person = fixed
+    else:
+        person = identify(policy, ip, None, header_value, directory)
+        if header_name and flow.request.method == "CONNECT" and trusted(policy, ip):
+            _BY_CONNECTION[flow.client_conn] = person
     if header_name and header_name in flow.request.headers:
         del flow.request.headers[header_name]
     flow.metadata["gonogo_who"] = person
@@ -72,4 +88,7 @@ def connection_person(policy: Policy, client: Any, directory: Membership | None 
     address."""
     auth = ctx.master.addons.get("proxyauth")
     known = auth.authenticated.get(client) if auth is not None else None
+    fixed = _BY_CONNECTION.get(client) if policy.identity.trusted_header and not known else None
+    if fixed is not None:
+        return fixed
     return identify(policy, client_ip(client.peername), known[0] if known else None, None, directory)

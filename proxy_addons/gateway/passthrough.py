@@ -13,8 +13,10 @@ from mitmproxy import ctx, http, tls
 from ..pages import TEXT_HEADERS
 from ..policy import Policy, Who
 from ..policy.attention import RENDER
+from .destinations import parse_address
 from .identity import connection_person, flow_person
 from .state import GatewayState, normalised, refuse
+from .tunnels import covered, not_web
 
 log = logging.getLogger("gonogo")
 
@@ -34,44 +36,51 @@ class Passthrough:
         if "gonogo_tls" in updated:
             self.mode = ctx.options.gonogo_tls
 
-    def tls_clienthello(self, data: tls.ClientHelloData) -> None:
+    async def tls_clienthello(self, data: tls.ClientHelloData) -> None:
         """Pass through, undecrypted, every connection no rule could ever decide. The CONNECT host and
         the SNI both count, so leaving out or faking one of them does not avoid the policy."""
         policy = self.state.policy
         if policy is None:
             return
         try:
-            data.ignore_connection = self._ignore(policy, data)
+            data.ignore_connection = await self._ignore(policy, data)
         except Exception:
             # passing it through would let it escape the policy; intercepted, the request path decides
             log.exception("gonogo: could not decide whether to decrypt a connection; intercepting it")
             data.ignore_connection = False
 
-    def _ignore(self, policy: Policy, data: tls.ClientHelloData) -> bool:
-        names = [data.client_hello.sni]
+    async def _ignore(self, policy: Policy, data: tls.ClientHelloData) -> bool:
+        sni = data.client_hello.sni
+        names = [sni]
         if data.context.server.address:
             names.append(data.context.server.address[0])
         hosts = normalised(names)
         person = connection_person(policy, data.context.client, self.state.directory)
-        groups = None if policy.identity.trusted_header else policy.groups_of(
-            person.user, person.ip, person.groups_from_directory)
-        covered = any(h == self.state.status_host or policy.covers(h, groups) for h in hosts)
+        is_covered = covered(self.state, policy, names, data.context.client)
         if self.mode == "passthrough-only":
-            # a blocked host is not passed through: the handshake with our (untrusted) certificate fails
-            if covered and self._blocked(policy, person, hosts):
+            # not passed through: a blocked host, and TLS to a covered host that offers no web protocol;
+            # the handshake with our (untrusted) certificate fails, or the non-HTTP tunnel is closed
+            if is_covered and (not_web(data.client_hello.alpn_protocols) or await self._blocked(policy, person, hosts)):
                 return False
             self.state.metrics.passthrough("no-ca-mode")
             return True
-        if covered:
+        if is_covered or (not sni and all(parse_address(h) is not None for h in hosts)):
+            # an address without a name says nothing about the site: decrypted, its Host header is decided
             self.state.metrics.intercepted()
             return False
         self.state.metrics.passthrough("uncovered")
         return True
 
-    def _blocked(self, policy: Policy, person: Who, hosts: list[str]) -> bool:
+    async def _blocked(self, policy: Policy, person: Who, hosts: list[str]) -> bool:
+        """An SNI other than the CONNECT host is decided (and a time-box charged) like the CONNECT:
+        `CONNECT <ip>:443` with a covered SNI is the same request as a CONNECT to that name. Otherwise the
+        CONNECT was decided already; a look without usage suffices (and counts no decision twice)."""
         decider = self.state.decider
         if decider is None:
             raise RuntimeError("no decider: the store is not open")
+        if len(hosts) > 1:
+            decision, _ = await decider.decide_each(policy, person, hosts, "GET", "/")
+            return decision.decision == "block"
         return any(decider.peek(policy, person, h).decision == "block" for h in hosts)
 
     async def http_connect(self, flow: http.HTTPFlow) -> None:
@@ -93,7 +102,7 @@ class Passthrough:
             raise RuntimeError("no decider: the store is not open")
         person = flow_person(policy, flow, self.state.directory)
         # without decrypting nothing shows attention: opening a connection counts its minute, as it always did
-        decision, _ = await decider.decide(policy, person, hosts, "GET", "/", RENDER)
+        decision, _ = await decider.decide(policy, person, hosts, "GET", "/", attention=RENDER)
         if decision.decision == "block":
             # browsers show their own error for a refused CONNECT; other clients read this text
             flow.response = http.Response.make(403, decision.reason.encode(), TEXT_HEADERS)

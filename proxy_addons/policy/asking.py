@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from .attention import UNKNOWN
 from .hosts import normalize_host
+from .requestline import normalize_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,4 +46,5 @@ class Request:
             url = "https://" + url
         parts = urlsplit(url)
         host = parts.netloc.rpartition("@")[2]
-        return cls(normalize_host(host), method.upper(), parts.path or "/", attention, background_bytes)
+        return cls(normalize_host(host), method.upper(), normalize_path(parts.path or "/"), attention,
+                   background_bytes)

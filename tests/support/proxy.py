@@ -188,11 +188,14 @@ class Gonogo:
 
     def __init__(self, workdir: Path, policy: Path, *extra: str, state: str | None = None,
                  resolve: tuple[str, ...] = TEST_NAMES, env: dict[str, str] | None = None,
-                 mitmdump: bool = False, verify_upstream: bool = False) -> None:
+                 mitmdump: bool = False, verify_upstream: bool = False,
+                 allow_upstream: tuple[str, ...] = ("127.0.0.0/8",)) -> None:
         """`verify_upstream`: check origins' certificates as in production (off by default: the test origin's
-        certificate is self-signed)."""
+        certificate is self-signed). `allow_upstream`: the test origins live on loopback, which gonogo refuses
+        by default."""
         self.mitmdump = mitmdump
         self.verify_upstream = verify_upstream
+        self.allow_upstream = allow_upstream
         self.workdir = workdir
         self.policy = policy
         self.confdir = workdir / "mitmproxy"
@@ -223,12 +226,16 @@ class Gonogo:
                    "--set", "gonogo_metrics_port=0", "--set", f"confdir={self.confdir}", *self._insecure()]
             for name in self.resolve:
                 cmd += ["--set", f"gonogo_resolve={name}=127.0.0.1"]
+            for net in self.allow_upstream:
+                cmd += ["--set", f"gonogo_allow_upstream={net}"]
             return cmd + list(self.extra)
         cmd = [*os.environ.get("GONOGO_CMD", str(GONOGO)).split(), "run", "--policy", str(self.policy),
                "--listen-port", "0", "--metrics-port", "0", "--state", self.state,
                "--set", f"confdir={self.confdir}", *self._insecure()]
         for name in self.resolve:
             cmd += ["--resolve", f"{name}=127.0.0.1"]
+        for net in self.allow_upstream:
+            cmd += ["--allow-upstream", net]
         return cmd + list(self.extra)
 
     def _insecure(self) -> list[str]:

@@ -42,6 +42,13 @@ EN: dict[str, str | tuple[str, str]] = {
     "text.returns": "Access returns {when}.",
     "text.used": "Used: {used}.",
     "text.more": "See what applies to you: {url}",
+    # requests and tunnels the gateway refuses whatever the policy says (integrity)
+    "integrity.two_hosts": "This request names its site twice (two Host headers); the gateway does not forward it.",
+    "integrity.bad_host": "This request names its site in a way the gateway cannot read; it is not forwarded.",
+    "integrity.own_service": "{target} is one of the gateway's own services; the gateway does not connect to it.",
+    "integrity.network": "The gateway does not connect to {target}: it is the gateway itself, loopback, link-local "
+                       "or a network the gateway keeps apart.",
+    "integrity.port": "The gateway opens tunnels to port {ports} only, not to {target}.",
     "warn.title": "Before you continue: {host}",
     "warn.heading": "A moment, please",
     "warn.lead": "The company's social-media policy asks you to confirm before you visit {host}.",

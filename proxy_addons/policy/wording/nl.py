@@ -42,6 +42,15 @@ NL: dict[str, str | tuple[str, str]] = {
     "text.returns": "Weer beschikbaar {when}.",
     "text.used": "Gebruikt: {used}.",
     "text.more": "Bekijk wat voor jou geldt: {url}",
+    # verzoeken en tunnels die de gateway altijd weigert (integriteit)
+    "integrity.two_hosts": "Dit verzoek noemt zijn site twee keer (twee Host-headers); de gateway stuurt het niet "
+                           "door.",
+    "integrity.bad_host": "Dit verzoek noemt zijn site op een manier die de gateway niet kan lezen; het wordt niet "
+                        "doorgestuurd.",
+    "integrity.own_service": "{target} is een dienst van de gateway zelf; de gateway maakt er geen verbinding mee.",
+    "integrity.network": "De gateway maakt geen verbinding met {target}: dat is de gateway zelf, loopback, link-local "
+                       "of een netwerk dat de gateway afschermt.",
+    "integrity.port": "De gateway opent alleen tunnels naar poort {ports}, niet naar {target}.",
     "warn.title": "Voordat je verdergaat: {host}",
     "warn.heading": "Even een moment",
     "warn.lead": "Het socialmediabeleid van het bedrijf vraagt je te bevestigen voordat je {host} bezoekt.",
