@@ -56,6 +56,7 @@ PASSTHROUGH = "gonogo_passthrough_connections_total"
 INTERCEPTED = "gonogo_intercepted_connections_total"
 LEDGER_ERRORS = "gonogo_ledger_errors_total"
 LEDGER_AVAILABLE = "gonogo_ledger_available"
+NOT_SPENT = "gonogo_requests_not_spent_total"
 LIST_REFRESHES = "gonogo_list_refresh_total"
 LIST_INFO = "gonogo_list_info"
 LIST_NAMES = (LIST_REFRESHES, LIST_INFO)  # exported only when the policy has category lists
@@ -66,7 +67,7 @@ DIRECTORY_REFRESHES = "gonogo_directory_refreshes_total"
 ALL_NAMES = (
     REQUESTS, SHADOW_DECISIONS, DECISION_SECONDS, ACTIVE_SECONDS, ACTIVE_USERS, USERS_TODAY, CATEGORY_USERS_TODAY,
     QUOTA_EXHAUSTED, WARN_CONTINUES, POLICY_INFO, POLICY_RELOADS, POLICY_LAST_RELOAD_OK, SCHEDULE_ACTIVE,
-    PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE, EXCEPTION_REQUESTS, DIRECTORY_AVAILABLE,
+    PASSTHROUGH, INTERCEPTED, LEDGER_ERRORS, LEDGER_AVAILABLE, NOT_SPENT, EXCEPTION_REQUESTS, DIRECTORY_AVAILABLE,
     DIRECTORY_REFRESHES, *LIST_NAMES,
 )
 """Every metric this module exports (histograms add `_bucket`, `_sum` and `_count` series)."""
@@ -80,6 +81,8 @@ RELOAD_RESULTS = ("ok", "error")
 LIST_RESULTS = ("updated", "unchanged", "failed", "rejected")  # proxy_addons.lists.fetch.RESULTS
 DIRECTORY_RESULTS = ("ok", "error")
 PASSTHROUGH_REASONS = ("uncovered", "no-ca-mode")  # the addon's reasons, exported at 0 from the start
+# why a time-boxed request was decided but spent no minute (policy/attention.py)
+NOT_SPENT_REASONS = ("background", "server-push", "no-fetch-metadata")
 EXCEPTION_RESULTS = ("requested", "approved", "denied", "expired")  # exception requests, by what happened
 
 ACTIVE_WINDOW_MINUTES = 5
@@ -89,6 +92,13 @@ MAX_TRACKED = 100_000  # bound of every in-memory set of pseudonyms
 _KEEP_MINUTES = 10  # minute-dedupe memory; a request older than this is not counted again
 _MAX_REASONS = 16
 _REASON = re.compile(r"[a-z0-9_.-]{1,40}")
+
+
+def _not_spent_counter(registry: CollectorRegistry) -> Counter:
+    """`NOT_SPENT`: the "open tab" use that fair counting (policy/attention.py) did not charge."""
+    return Counter(NOT_SPENT, "Time-boxed requests allowed without spending a minute (no attention: background "
+                   "polls, server pushes, ...), by primary group, category and reason.",
+                   ("group", "category", "reason"), registry=registry)
 
 
 class Metrics:
@@ -361,6 +371,16 @@ class Metrics:
 
     def ledger_error(self) -> None:
         self._ledger_errors.inc()
+
+    @functools.cached_property
+    def _not_spent(self) -> Counter:
+        """Made on first use (a policy without time-boxes never exports it)."""
+        return _not_spent_counter(self._own)
+
+    def not_spent(self, group_label: str, category: str | None, reason: str) -> None:
+        """A time-boxed request was allowed without spending a minute; `reason` outside the known set is `other`."""
+        self._not_spent.labels(self._group(group_label), self._category(category),
+                               reason if reason in NOT_SPENT_REASONS else OTHER).inc()
 
     def ledger_available(self, available: bool) -> None:
         """Whether the usage ledger answers; exported only once the addon has said so."""

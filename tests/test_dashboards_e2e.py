@@ -53,6 +53,7 @@ default: allow
 privacy: {{min_group_size: 2}}
 """
 NAV = {"accept": "text/html", "sec-fetch-dest": "document"}
+POLL = {"sec-fetch-dest": "empty", "sec-fetch-mode": "cors"}
 # Grafana's values for the variables: "All" is the regex .*; the test policy's schedule is `always`
 VARIABLES = {"$group": ".*", "$category": ".*", "$instance": ".*", "$schedule": "always",
              "$__rate_interval": "1m", "$__range": "1h"}
@@ -122,6 +123,8 @@ def traffic(gonogo: Gonogo, origin: Origin, prometheus: Prometheus) -> None:
     try:
         # staff reaches min_group_size (2) with the second person
         for person in (alicia, bodhi):
+            # an open tab's poll first: decided, allowed, spends no minute (gonogo_requests_not_spent_total)
+            assert person.get(url(origin, "www.facebook.test", "/api/poll"), headers=POLL).status_code == 200
             assert person.get(url(origin, "www.facebook.test", "/feed")).status_code == 200
             assert person.get(url(origin, "tiktok.test", "/clip")).status_code in (200, 403)  # shadow: would block
         # the 0 series of staff's rare events must be scraped before the events, as in real life

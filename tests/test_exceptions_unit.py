@@ -147,3 +147,10 @@ def form_of_page(page: str) -> dict[str, str]:
     import re
 
     return {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page)}
+
+
+def test_request_ids_never_read_as_command_line_options() -> None:
+    from proxy_addons.usage.requests import new_id
+
+    ids = {new_id() for _ in range(2000)}
+    assert len(ids) == 2000 and all(len(i) == 12 and i[0].isalnum() for i in ids)

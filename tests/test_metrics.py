@@ -330,6 +330,7 @@ def test_every_exported_name_is_declared_and_no_created_series(metrics, policy):
     metrics.passthrough("uncovered")
     metrics.quota_exhausted("none", "social", "interns no social")
     metrics.warn_continue("none", "news", "news needs a reason")
+    metrics.not_spent("none", "social", "background")
     metrics.ledger_available(True)
     metrics.directory_refresh(True)
     names = {s.name for f in text_string_to_metric_families(exposition(metrics)) for s in f.samples}

@@ -323,3 +323,22 @@ def test_an_unwritable_sqlite_path_fails_at_open(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
     with pytest.raises(OSError):
         SqliteLedger(tmp_path / "file" / "g.db")
+
+
+def test_the_change_counter_moves_on_grant_and_reset_only(new_ledger: Factory) -> None:
+    """Proxies poll it to forget cached budgets (gateway/freshness.py): charges must not move it, or every
+    proxy would drop its caches every minute."""
+    async def body(ledger: Ledger) -> None:
+        start = await ledger.changes()
+        for m in range(3):
+            await ledger.charge("dirk", "social", DAY, m, 30, TTL)
+        await ledger.add_minutes("dirk", "social", DAY, [7, 8], TTL)
+        await ledger.set_continue("dirk", "news", 2e9)
+        assert await ledger.changes() == start
+        await ledger.grant("dirk", "social", DAY, 5, TTL)
+        after_grant = await ledger.changes()
+        assert after_grant != start
+        await ledger.reset("dirk", "social", DAY)
+        assert await ledger.changes() not in (start, after_grant)
+
+    using(new_ledger, body)

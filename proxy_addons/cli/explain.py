@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from ..policy.attention import ATTENTIONS, classify
 from . import settings
 from .check import add_lists_cache, load_or_report
 
@@ -32,6 +33,13 @@ def add_explain(subparsers: Any) -> None:
                         "policy's time zone (default: now)")
     p.add_argument("--used", type=_minutes, metavar="MINUTES",
                    help="minutes already used this period of the quota that applies")
+    p.add_argument("--attention", choices=ATTENTIONS, metavar="KIND",
+                   help="what the request shows, as the proxy classifies it: " + ", ".join(ATTENTIONS)
+                        + " (default: from --sec-fetch-dest/--sec-fetch-mode; without them, unknown)")
+    p.add_argument("--sec-fetch-dest", metavar="DEST", help="the request's Sec-Fetch-Dest, e.g. document, image, empty")
+    p.add_argument("--sec-fetch-mode", metavar="MODE", help="the request's Sec-Fetch-Mode, e.g. navigate, cors")
+    p.add_argument("--background-kb", type=_minutes, default=0, metavar="KB",
+                   help="KB background requests of this person and budget moved so far this minute")
     p.add_argument("--lang", choices=("en", "nl"), default="en",
                    help="language of the texts the person would read: the rule's title and message (default en)")
     p.add_argument("--exception", type=_minutes, metavar="MINUTES",
@@ -41,6 +49,14 @@ def add_explain(subparsers: Any) -> None:
     p.add_argument("--offline", action="store_true",
                    help="do not ask the policy's directory for the user's groups (directory groups left out)")
     p.set_defaults(func=cmd_explain)
+
+
+def _attention(args: argparse.Namespace) -> str:
+    """--attention, else what the proxy would make of the given Sec-Fetch-* headers."""
+    if args.attention:
+        return str(args.attention)
+    headers = {"sec-fetch-dest": args.sec_fetch_dest, "sec-fetch-mode": args.sec_fetch_mode}
+    return classify(headers.get)
 
 
 def _minutes(text: str) -> int:
@@ -66,7 +82,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if policy is None:
         return 1
     try:
-        request = Request.from_url(args.url, args.method)
+        request = Request.from_url(args.url, args.method, _attention(args), args.background_kb * 1024)
     except (BadHost, ValueError) as exc:
         return _usage_error(f"--url: {exc}")
     if not request.method.isalpha():

@@ -21,7 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..metrics import Metrics
 from ..policy import NO_USAGE, BudgetUsage, Decision, Policy, QuotaState, Request, Usage, Who, evaluate
-from ..usage import Charge, Ledger, period_ttl
+from ..policy.attention import BACKGROUND, UNKNOWN, not_spent_reason
+from ..usage import Balance, Charge, Ledger, period_ttl
+from . import headsup
 
 log = logging.getLogger("gonogo")
 
@@ -51,6 +53,15 @@ class Decider:
         self._counted: dict[str, tuple[int, Usage]] = {}  # person -> (minute, usage of budgets counted in it)
         self._active_minute = -1
         self._active: set[tuple[str, str]] = set()  # (person, category) reported active in _active_minute
+        self._balances: dict[tuple[str, str, str], tuple[int, Balance]] = {}  # for requests that spend nothing
+        self._moved: dict[tuple[str, str], tuple[int, int]] = {}  # (person, budget) -> (minute, background bytes)
+        self._heads_up_seen: set[tuple[str, str, str]] = set()  # (person, budget, period) that continued past it
+
+    def forget(self) -> None:
+        """Drop everything remembered of budgets: an admin granted or reset minutes, or a new policy changed a
+        budget's size. The next request of each person asks the store again."""
+        for cache in (self._charges, self._exhausted, self._counted, self._balances, self._heads_up_seen):
+            cache.clear()
 
     def peek(self, policy: Policy, person: Who, host: str) -> Decision:
         """The decision without usage (no ledger): enough to know a host is blocked outright."""
@@ -58,21 +69,24 @@ class Decider:
         return evaluate(policy, person, Request(host), now)
 
     async def decide(self, policy: Policy, person: Who, hosts: list[str], method: str,
-                     path: str, variants: Sequence[tuple[str, str]] = ()) -> tuple[Decision, str]:
+                     path: str, variants: Sequence[tuple[str, str]] = (), attention: str = UNKNOWN
+                     ) -> tuple[Decision, str]:
         """`variants`: further (method, path) readings of the same request (method overrides, paths as
-        some origins decode them); like the host names, the strictest reading decides."""
+        some origins decode them); like the host names, the strictest reading decides. `attention`: what the
+        request shows (policy.attention.classify); it decides whether it spends."""
         started = time.perf_counter()
         now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
         who = person
         groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
-        decision = None if variants else self._counted_minute(policy, person, who, groups, hosts, method, path, now)
+        decision = None if variants else self._counted_minute(policy, person, who, groups, hosts, method, path, now,
+                                                              attention)
         if decision is not None:
-            return self._settle(policy, person, groups, decision, hosts[0], started, now)
-        request = Request(hosts[0], method, path)
+            return self._settle(policy, person, groups, decision, hosts[0], started, now, attention)
+        request = Request(hosts[0], method, path, attention)
         readings = [(method, path), *variants]
         for candidate in hosts:
             for how, where in readings:
-                read = Request(candidate, how, where)
+                read = Request(candidate, how, where, attention)
                 found = evaluate(policy, who, read, now, NO_USAGE, groups=groups)
                 if decision is None or severity(found) > severity(decision):
                     decision, request = found, read
@@ -86,27 +100,102 @@ class Decider:
             continued = await self._continues(person, now)
             if decision.rule in continued:
                 decision = evaluate(policy, who, request, now, Usage(continued=continued), groups=groups)
-        if decision.quota is not None and decision.quota.charge:
-            usage, refused = await self._charge(policy, person, decision.quota)
-            decision = evaluate(policy, who, request, now, usage, groups=groups)
-            if refused:
-                decision = dataclasses.replace(
-                    decision, decision="block",
-                    reason="the time budget cannot be checked right now (quota ledger unreachable)")
-        return self._settle(policy, person, groups, decision, host, started, now)
+        quota = decision.quota
+        if quota is not None and attention == BACKGROUND and not quota.counts:
+            moved = self._moved.get((person.key, quota.budget))
+            if moved is not None and moved[0] == quota.minute:  # this minute's background data so far
+                request = Request(host, request.method, request.path, attention, moved[1])
+                decision = evaluate(policy, who, request, now, NO_USAGE, groups=groups)
+                quota = decision.quota
+        if quota is None:
+            return self._settle(policy, person, groups, decision, host, started, now, attention)
+        refused = False
+        if quota.charge:
+            usage, refused = await self._charge(policy, person, quota)
+        else:  # spends nothing: the budget's state decides (a spent budget blocks it)
+            usage = await self._balance(person, quota)
+        decision = evaluate(policy, who, request, now, usage, groups=groups)
+        if decision.quota is not None and decision.quota.heads_up:
+            decision = await self._heads_up(policy, person, request, now, usage, groups, decision)
+        if refused:
+            decision = dataclasses.replace(
+                decision, decision="block",
+                reason="the time budget cannot be checked right now (quota ledger unreachable)")
+        return self._settle(policy, person, groups, decision, host, started, now, attention)
+
+    async def _balance(self, person: Who, quota: QuotaState) -> Usage:
+        """The budget's usage for a request that spends nothing: from this minute's charge or balance if one is
+        remembered, else one store read (remembered for the rest of the minute)."""
+        key = (person.key, quota.budget, quota.period)
+        cached = self._charges.get(key)
+        if cached is not None and cached[0] == quota.minute:
+            return _usage(quota, cached[1])[0]
+        seen = self._balances.get(key)
+        if seen is None or seen[0] != quota.minute:
+            try:
+                balance = await self.ledger.balance(person.key, quota.budget, quota.period, quota.minute)
+            except Exception:  # the ledger must never break a request: decide as with an empty budget
+                log.exception("gonogo: ledger balance failed")
+                self.metrics.ledger_error()
+                return NO_USAGE
+            if len(self._balances) >= _CACHE_LIMIT:
+                self._balances.clear()
+            seen = self._balances[key] = (quota.minute, balance)
+        b = seen[1]
+        return Usage(budgets={quota.budget: BudgetUsage(b.used, b.minute_counted, b.extra, quota.period)})
+
+    async def _heads_up(self, policy: Policy, person: Who, request: Request, now: dt.datetime, usage: Usage,
+                        groups: tuple[str, ...], decision: Decision) -> Decision:
+        """A page load that would show the heads-up: unless the person continued past it this period."""
+        quota = decision.quota
+        assert quota is not None
+        key = (person.key, quota.budget, quota.period)
+        if key not in self._heads_up_seen:
+            if headsup.key(quota.budget, quota.period) not in await self._continues(person, now):
+                return decision
+            self._heads_up_seen.add(key)
+        budgets = dict(usage.budgets)
+        budgets[quota.budget] = dataclasses.replace(budgets.get(quota.budget, BudgetUsage(period=quota.period)),
+                                                    heads_up_seen=True)
+        return evaluate(policy, person, request, now, Usage(budgets=budgets), groups=groups)
+
+    async def moved(self, policy: Policy, person: Who, decision: Decision, host: str, method: str, path: str,
+                    attention: str, size: int) -> None:
+        """A background response of `size` bytes arrived: add it to this minute's tally of the person and
+        budget, and count the minute once the tally reaches the policy's `counting_background_kb` (a video
+        player fetching segments is a person watching; a feed polling now and then is not)."""
+        quota = decision.quota
+        if quota is None or attention != BACKGROUND or quota.counts or quota.counted or size <= 0:
+            return
+        if decision.decision != "allow":
+            return
+        minute = int(self.clock() // 60)
+        key = (person.key, quota.budget)
+        entry = self._moved.get(key)
+        before = entry[1] if entry is not None and entry[0] == minute else 0
+        if len(self._moved) >= _CACHE_LIMIT:
+            self._moved.clear()
+        self._moved[key] = (minute, before + size)
+        if before < policy.counting.background_bytes <= before + size:
+            now = dt.datetime.fromtimestamp(self.clock(), policy.timezone)
+            groups = policy.groups_of(person.user, person.ip, person.groups_from_directory)
+            found = evaluate(policy, person, Request(host, method, path, attention, before + size), now, NO_USAGE,
+                             groups=groups)
+            if found.quota is not None and found.quota.charge:
+                await self._charge(policy, person, found.quota)
 
     async def decide_each(self, policy: Policy, person: Who, hosts: list[str], method: str, path: str,
-                          variants: Sequence[tuple[str, str]] = ()) -> tuple[Decision, str]:
+                          variants: Sequence[tuple[str, str]] = (), attention: str = UNKNOWN) -> tuple[Decision, str]:
         """A request that names several hosts (CONNECT target, SNI, Host, ...), each decided on its own
         account and the strictest result taken: each host's time-box is charged and checked, so naming a
         host with budget left beside one whose budget is spent does not pass."""
         if len(hosts) == 1:
-            return await self.decide(policy, person, hosts, method, path, variants)
-        found = [await self.decide(policy, person, [host], method, path, variants) for host in hosts]
+            return await self.decide(policy, person, hosts, method, path, variants, attention)
+        found = [await self.decide(policy, person, [host], method, path, variants, attention) for host in hosts]
         return max(found, key=lambda pair: severity(pair[0]))
 
     def _counted_minute(self, policy: Policy, person: Who, who: Who, groups: tuple[str, ...], hosts: list[str],
-                        method: str, path: str, now: dt.datetime) -> Decision | None:
+                        method: str, path: str, now: dt.datetime, attention: str) -> Decision | None:
         """The decision of a request in a minute already counted for this person, in one evaluation, or None.
 
         The general path evaluates without usage, finds the time-box rule, takes the charge of the minute
@@ -120,18 +209,22 @@ class Decider:
         if not any(rule.quota is not None for rule in policy.host_info(hosts[0]).candidates):
             return None  # no time-box could decide this host: do not evaluate twice
         usage = entry[1]
-        found = evaluate(policy, who, Request(hosts[0], method, path), now, usage, groups=groups)
+        found = evaluate(policy, who, Request(hosts[0], method, path, attention), now, usage, groups=groups)
         quota = found.quota
-        if found.decision == "allow" and quota is not None and quota.counted:  # counted: by this usage
-            return found
+        if found.decision == "allow" and quota is not None and quota.counted and not quota.heads_up:
+            return found  # counted: by this usage
         return None
 
     def _settle(self, policy: Policy, person: Who, groups: tuple[str, ...], decision: Decision, host: str,
-                started: float, now: dt.datetime) -> tuple[Decision, str]:
+                started: float, now: dt.datetime, attention: str) -> tuple[Decision, str]:
         """Metrics and audit of a decision."""
         label = self.metrics.group_label(groups, person.key)
         self.metrics.decision(decision, label, time.perf_counter() - started)
-        if decision.decision == "allow" and decision.category is not None:
+        quota = decision.quota
+        if quota is not None and not quota.counts and not quota.counted and decision.decision == "allow":
+            # allowed without attention: not an active minute either
+            self.metrics.not_spent(label, decision.category, not_spent_reason(attention))
+        elif decision.decision == "allow" and decision.category is not None:
             self._active_in(label, decision.category, person.key, int(now.timestamp() // 60))
         if decision.quota is not None and decision.decision == "block":
             key = (person.key, decision.quota.budget, decision.quota.period)

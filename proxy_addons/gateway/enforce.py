@@ -10,6 +10,7 @@ import logging
 from mitmproxy import ctx, http
 
 from ..policy import Decision
+from ..policy.attention import BACKGROUND, CLIENT_MESSAGE, SERVER_PUSH, classify
 from .identity import flow_person
 from .names import BadRequest, request_names, request_readings
 from .refusal import refusal
@@ -46,20 +47,41 @@ class Enforce:
             flow.response = refusal(400, bad.key, req)
             return
         person = flow_person(policy, flow, self.state.directory)
+        attention = classify(req.headers.get)
         method, path, variants = request_readings(flow)
-        decision, host = await decider.decide_each(policy, person, hosts, method, path, variants)
+        decision, host = await decider.decide_each(policy, person, hosts, method, path, variants, attention)
         flow.metadata["gonogo"] = decision
+        flow.metadata["gonogo_attention"] = (attention, host)
         if decision.decision != "allow":
             flow.response = responder.refusal(policy, person, decision, host, req, self.state.status_host)
+        elif decision.quota is not None and decision.quota.heads_up:
+            flow.response = responder.heads_up(policy, person, decision, host, req, self.state.status_host)
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    async def response(self, flow: http.HTTPFlow) -> None:
         decision: Decision | None = flow.metadata.get("gonogo")
         if decision is None or decision.decision != "allow" or decision.quota is None or flow.response is None:
             return
         flow.response.headers["X-Gonogo-Minutes-Left"] = str(decision.quota.left)
+        attention, host = flow.metadata.get("gonogo_attention", ("", ""))
+        if attention == BACKGROUND and not decision.quota.counted and self.state.ready:
+            try:
+                await self._moved(flow, decision, host)
+            except Exception:  # the response is on its way; a tally error must not stop it
+                log.exception("gonogo: could not count a background response")
+
+    async def _moved(self, flow: http.HTTPFlow, decision: Decision, host: str) -> None:
+        """Background data counts towards the minute (see Decider.moved): the body's size, or its announced
+        Content-Length when it is streamed."""
+        policy, decider = self.state.policy, self.state.decider
+        assert policy is not None and decider is not None and flow.response is not None
+        body = flow.response.raw_content
+        size = len(body) if body is not None else int(flow.response.headers.get("content-length", "0") or 0)
+        await decider.moved(policy, flow_person(policy, flow), decision, host, flow.request.method,
+                            flow.request.path.split("?")[0], BACKGROUND, size)
 
     async def websocket_message(self, flow: http.HTTPFlow) -> None:
-        """A message on a covered host is activity: it counts like a request and stops when the budget does."""
+        """A message on a covered host is decided like a request and stops when the budget does; one the client
+        sends shows attention and spends a minute, one the server pushes does not (see policy/attention.py)."""
         if flow.metadata.get("gonogo") is None or not self.state.ready:
             return
         try:
@@ -78,7 +100,9 @@ class Enforce:
         assert policy is not None and decider is not None
         hosts = request_names(flow)
         person = flow_person(policy, flow, self.state.directory)
-        again, _ = await decider.decide_each(policy, person, hosts, "GET", request_readings(flow)[1])
+        messages = flow.websocket.messages if flow.websocket is not None else []
+        attention = CLIENT_MESSAGE if messages and messages[-1].from_client else SERVER_PUSH
+        again, _ = await decider.decide_each(policy, person, hosts, "GET", request_readings(flow)[1], (), attention)
         return again.decision == "allow"
 
 

@@ -12,6 +12,7 @@ from mitmproxy import ctx, http, tls
 
 from ..pages import TEXT_HEADERS
 from ..policy import Policy, Who
+from ..policy.attention import RENDER
 from .destinations import parse_address
 from .identity import connection_person, flow_person
 from .state import GatewayState, normalised, refuse
@@ -100,7 +101,8 @@ class Passthrough:
         if decider is None:
             raise RuntimeError("no decider: the store is not open")
         person = flow_person(policy, flow, self.state.directory)
-        decision, _ = await decider.decide(policy, person, hosts, "GET", "/")
+        # without decrypting nothing shows attention: opening a connection counts its minute, as it always did
+        decision, _ = await decider.decide(policy, person, hosts, "GET", "/", attention=RENDER)
         if decision.decision == "block":
             # browsers show their own error for a refused CONNECT; other clients read this text
             flow.response = http.Response.make(403, decision.reason.encode(), TEXT_HEADERS)

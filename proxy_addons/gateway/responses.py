@@ -16,6 +16,7 @@ from ..pages import (
     block_page,
     block_text,
     dest_is_navigation,
+    heads_up_page,
     pick_language,
     status_page,
     warn_page,
@@ -25,7 +26,7 @@ from ..policy import Decision, Policy, Who, period_of
 from ..policy.budgets import budgets_for
 from ..policy.wording import text
 from ..usage import Ledger
-from . import continuelink
+from . import continuelink, headsup
 from .pac import PacCache, proxy_address
 from .prebuilt import Prebuilt
 
@@ -106,6 +107,19 @@ class Responder:
         return {"x-gonogo-rule": _header_safe(decision.rule or "default"), "x-gonogo-decision": decision.decision,
                 "content-language": lang}
 
+    def heads_up(self, policy: Policy, person: Who, decision: Decision, host: str, req: http.Request,
+                 status_host: str) -> http.Response:
+        """The one-time heads-up before a budget ends, instead of the page (the minute is counted already)."""
+        quota = decision.quota
+        assert quota is not None
+        lang = pick_language(req.headers.get("accept-language"))
+        link = continuelink.make_path(self.key, person.key, headsup.key(quota.budget, quota.period), req.path,
+                                      time.time())
+        body = heads_up_page(decision, host=host, lang=lang, now=dt.datetime.now(policy.timezone),
+                             continue_url=link, status_url=f"http://{status_host}/")
+        return _html(200, body, {"content-language": lang, "x-gonogo-decision": "heads-up",
+                                 "x-gonogo-minutes-left": str(quota.left)})
+
     async def continue_link(self, policy: Policy, person: Who, req: http.Request,
                             hosts: list[str]) -> http.Response:
         """Answered here, never forwarded: the origin must not learn of our links. Only the person's own
@@ -115,6 +129,9 @@ class Responder:
             return _text(403, text(lang, "continue.click") + "\n", {"content-language": lang})
         query = req.path.partition("?")[2]
         grant = continuelink.verify(self.key, person.key, query, time.time())
+        seen = headsup.parse(grant.rule) if grant else None
+        if grant is not None and seen is not None and seen[0] in policy.budgets:
+            return await self._heads_up_seen(policy, person, grant, *seen)
         rule = policy.rule(grant.rule) if grant else None
         if grant is None or rule is None or rule.action != "warn":
             return _text(403, "This continue link is not valid for you (it may have expired). "
@@ -129,6 +146,14 @@ class Responder:
             decision = Decision("allow", "warn", rule.name, category, groups[0] if groups else None,
                                 "continued past the warning", continued=True)
             self.on_event("continue", policy, person, decision, hosts[0] if hosts else "")
+        return http.Response.make(302, b"", {**TEXT_HEADERS, **_OURS, "location": grant.next_path})
+
+    async def _heads_up_seen(self, policy: Policy, person: Who, grant: continuelink.ContinueGrant, budget: str,
+                             period: str) -> http.Response:
+        """Remember that the person saw this period's heads-up (until the period ends), then go on."""
+        quota = policy.budgets[budget]
+        _, resets_at = period_of(quota, dt.datetime.now(policy.timezone), policy)
+        await self.ledger.set_continue(person.key, headsup.key(budget, period), resets_at.timestamp() + 3600)
         return http.Response.make(302, b"", {**TEXT_HEADERS, **_OURS, "location": grant.next_path})
 
     async def status(self, policy: Policy, person: Who, req: http.Request) -> http.Response:

@@ -65,6 +65,8 @@ class GatewayState:
         if self.audit is not None:
             self.audit.reconfigure(policy.privacy)
         if not first:
+            if self.decider is not None:
+                self.decider.forget()  # a budget may have changed size: decide afresh
             self.metrics.reload("ok")
             log.info(f"gonogo: policy reloaded (sha256 {policy.sha256[:12]}, {len(policy.rules)} rules)")
         for warning in policy.warnings:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from ..metrics import MetricsServer
 from ..usage import StateError, open_ledger
 from . import continuelink
 from .decider import Decider
+from .freshness import ChangeWatch
 from .responses import Responder
 from .state import GatewayState
 
@@ -32,6 +35,7 @@ class Store:
         self.server: MetricsServer | None = None
         self._serving: tuple[str, int] | None = None  # the (host, port) options the server was started for
         self._opened: tuple[str, Path] | None = None  # the ledger and state directory in use
+        self.watch: ChangeWatch | None = None
 
     def load(self, loader: Any) -> None:
         loader.add_option("gonogo_state", str, "sqlite:var/gonogo.db",
@@ -41,6 +45,9 @@ class Store:
                           "else ./var.")
         loader.add_option("gonogo_metrics_host", str, "127.0.0.1", "Address of the /metrics and /healthz server.")
         loader.add_option("gonogo_metrics_port", int, 9464, "Port of the /metrics server; 0 picks one, -1 disables.")
+        loader.add_option("gonogo_clock_file", str, "",
+                          "For tests only: a file holding seconds to add to the clock time-boxes are counted by "
+                          "(read on every decision), so a test can move to the next minute without waiting.")
         loader.add_option("gonogo_ledger_unavailable", str, "allow",
                           "What time-boxed requests get while a shared ledger is unreachable.",
                           choices=["allow", "block"])
@@ -103,7 +110,10 @@ class Store:
         log.info(f"gonogo: quota state {ctx.options.gonogo_state}, state directory {state.state_dir}")
         key = continuelink.load_key(state.state_dir / "continue.key")
         state.audit = AuditLog(state.state_dir / "audit", policy.privacy, state.state_dir / "audit.key")
-        state.decider = Decider(ledger, state.metrics, unavailable, state.record)
+        clock = file_clock(Path(ctx.options.gonogo_clock_file)) if ctx.options.gonogo_clock_file else time.time
+        state.decider = Decider(ledger, state.metrics, unavailable, state.record, clock=clock)
+        self.watch = ChangeWatch(ledger, state.decider.forget)
+        self.watch.start()
         state.responder = Responder(key, ledger, state.metrics, state.record)
 
     def _serve(self) -> None:
@@ -121,6 +131,9 @@ class Store:
 
     async def done(self) -> None:
         self._stop_server()
+        if self.watch is not None:
+            await self.watch.stop()
+            self.watch = None
         state = self.state
         # the decider and responder stay: a request still in flight fails closed on the closed ledger
         if state.ledger is not None:
@@ -139,6 +152,16 @@ def state_dir_for(state: str, state_dir: str) -> Path:
     if state.startswith("sqlite:"):
         return Path(state.removeprefix("sqlite:")).parent
     return Path("var")
+
+
+def file_clock(path: Path) -> Callable[[], float]:
+    """The clock of `gonogo_clock_file` (tests only): now plus the seconds the file holds (0 if unreadable)."""
+    def clock() -> float:
+        try:
+            return time.time() + float(path.read_text() or 0)
+        except (OSError, ValueError):
+            return time.time()
+    return clock
 
 
 def _cannot_serve(exc: OSError) -> str:

@@ -64,8 +64,10 @@ def summarise(policy: Policy) -> str:
                      f"  (line {rule.line})")
     if not policy.rules:
         lines.append("  (none)")
-    row("budgets", [f"{name}: {phrases.amount(q.minutes, 'minutes')} per {phrases.per(q.per)}"
-                    for name, q in policy.budgets.items()])
+    budgets, counting = _budget_rows(policy)
+    row("budgets", budgets)
+    if counting:
+        row("counting", counting)
     row("default", [policy.default])
     p = policy.privacy
     audit = "off" if p.audit_log == "off" else f"{p.audit_log}, kept {phrases.amount(p.retention_days, 'days')}"
@@ -169,7 +171,7 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     lines.append(f"category    {decision.category or 'none'}{_category_lists(policy, decision.category)}")
     lines.append(f"at          {_moment(now, policy)} ({policy.timezone.key})")
     lines += _schedule_lines(policy, now)
-    lines.append(_quota_line(decision, policy))
+    lines += [_quota_line(decision, policy), *_counting_lines(policy, request, decision)]
     if decision.until is not None:
         lines.append(f"until       {_moment(decision.until, policy)}  (the decision may change then)")
     else:
@@ -216,6 +218,28 @@ def _exception_lines(policy: Policy, decision: Decision, now: dt.datetime) -> li
             "(gonogo requests approve)"]
 
 
+def _budget_rows(policy: Policy) -> tuple[list[str], list[str]]:
+    """The summary's budgets (with their heads-up) and what spends their minutes (policy/attention.py)."""
+    budgets = [f"{name}: {phrases.amount(q.minutes, 'minutes')} per {phrases.per(q.per)}"
+               + (f", heads-up at {phrases.amount(q.heads_up, 'minutes')} left" if q.heads_up else "")
+               for name, q in policy.budgets.items()]
+    if not policy.budgets:
+        return budgets, []
+    own = [f"rule '{r.name}': {r.counting}" for r in policy.rules if r.counting and r.counting != policy.counting.mode]
+    return budgets, [phrases.counting_summary(policy), *own]
+
+
+def _counting_lines(policy: Policy, request: Request, decision: Decision) -> list[str]:
+    """`explain`: whether this request spends a minute and why, and whether it gets the heads-up."""
+    if decision.quota is None:
+        return []
+    rule = policy.rule(decision.rule) if decision.rule else None
+    lines = [f"counting    {request.attention}: {phrases.counting(policy, rule, request)}"]
+    if decision.quota.heads_up:
+        lines.append(f"heads-up    a page load now shows the one-time heads-up ({decision.quota.left} left)")
+    return lines
+
+
 def _quota_line(decision: Decision, policy: Policy) -> str:
     q = decision.quota
     if q is None:
@@ -224,6 +248,8 @@ def _quota_line(decision: Decision, policy: Policy) -> str:
         minute = "this minute is already counted, so this request costs nothing"
     elif q.charge:
         minute = "this request starts a new counted minute"
+    elif q.allowed:
+        minute = "this request spends no minute"
     else:
         minute = "no minutes left"
     return (f"quota       budget '{q.budget}': {q.used} of {phrases.amount(q.limit, 'minutes')} used this "

@@ -18,46 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
-from .hosts import normalize_host
+from .asking import Request as Request  # re-exported: the engine is where callers find the inputs
+from .asking import Who as Who
+from .attention import NAVIGATE, counts
 from .model import Policy, Quota, Rule
-from .requestline import normalize_path
 from .wording import phrases
-
-
-@dataclass(frozen=True, slots=True)
-class Who:
-    """Who is asking: a user name when the proxy knows one (normalised, see names.normalize_user), the
-    client address, and the groups the company directory says the person is in. The directory's answer is an
-    input like the address: the gateway looks it up (never waiting for the directory), the engine merges it
-    (Policy.groups_of)."""
-
-    user: str | None = None
-    ip: str | None = None
-    groups_from_directory: tuple[str, ...] = ()  # names of the policy's `directory:` groups
-
-    @property
-    def key(self) -> str:
-        """Ledger key: the user name, or the address for people without one."""
-        if self.user:
-            return f"user:{self.user}"
-        return f"ip:{self.ip or 'unknown'}"
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    host: str  # normalised (see hosts.normalize_host)
-    method: str = "GET"
-    path: str = "/"
-
-    @classmethod
-    def from_url(cls, url: str, method: str = "GET") -> Request:
-        if "://" not in url:
-            url = "https://" + url
-        parts = urlsplit(url)
-        host = parts.netloc.rpartition("@")[2]
-        return cls(normalize_host(host), method.upper(), normalize_path(parts.path or "/"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +35,7 @@ class BudgetUsage:
     minute_counted: bool = False
     extra: int = 0
     period: str | None = None  # period key; usage of another period counts as none
+    heads_up_seen: bool = False  # the person saw (and continued past) this period's heads-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +48,7 @@ class Usage:
 
 NO_USAGE = Usage()
 _NO_BUDGET = BudgetUsage()
+_ANY_REQUEST = Request("")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +62,14 @@ class QuotaState:
     minute: int  # epoch minute of the request
     charge: bool  # this request needs a new minute in the ledger
     counted: bool = False  # this minute was already counted: the request costs nothing
+    counts: bool = True  # the request shows attention (see attention.py): it spends a minute if needed
+    heads_up: bool = False  # a page load with `heads_up` minutes or fewer left: show the one-time heads-up
+
+    @property
+    def allowed(self) -> bool:
+        """The budget lets this request through: its minute is (being) counted, or it spends nothing and
+        the budget is not used up."""
+        return self.charge or self.counted or (not self.counts and self.used < self.limit)
 
     @property
     def left(self) -> int:
@@ -157,20 +133,32 @@ def period_of(quota: Quota, now: dt.datetime, policy: Policy) -> tuple[str, dt.d
     return policy.lookups.period_at(quota.per, now.timestamp(), now)
 
 
-def quota_state(policy: Policy, quota: Quota, now: dt.datetime, usage: Usage) -> QuotaState:
-    return _quota_state(policy, quota, now.timestamp(), now, usage)
+def quota_state(policy: Policy, quota: Quota, now: dt.datetime, usage: Usage,
+                request: Request | None = None, rule: Rule | None = None) -> QuotaState:
+    return _quota_state(policy, quota, now.timestamp(), now, usage, request or _ANY_REQUEST, rule)
 
 
-def _quota_state(policy: Policy, quota: Quota, ts: float, now: dt.datetime, usage: Usage) -> QuotaState:
+def request_counts(policy: Policy, rule: Rule | None, request: Request) -> bool:
+    """Whether `request` spends a minute of `rule`'s budget (its `counting:`, else the policy's)."""
+    c = policy.counting
+    mode = rule.counting if rule is not None and rule.counting is not None else c.mode
+    return counts(mode, request.attention, request.background_bytes, c.background_bytes, c.without_fetch_metadata)
+
+
+def _quota_state(policy: Policy, quota: Quota, ts: float, now: dt.datetime, usage: Usage, request: Request,
+                 rule: Rule | None) -> QuotaState:
     period, resets_at = policy.lookups.period_at(quota.per, ts, now)
     bu = usage.budgets.get(quota.pool, _NO_BUDGET)
     if bu.period is not None and bu.period != period:
         bu = _NO_BUDGET
     limit = quota.minutes + bu.extra
-    charge = not bu.minute_counted and bu.used < limit
+    spends = request_counts(policy, rule, request)
+    charge = spends and not bu.minute_counted and bu.used < limit
     used = bu.used + 1 if charge else bu.used
+    heads_up = (quota.heads_up is not None and request.attention == NAVIGATE and not bu.heads_up_seen
+                and limit - used <= quota.heads_up and (charge or bu.minute_counted or used < limit))
     return _new_quota(quota.pool, used, limit, quota.per, period, resets_at, int(ts // 60), charge,
-                      bu.minute_counted)
+                      bu.minute_counted, spends, heads_up)
 
 
 def _static_mismatch(rule: Rule, groups: tuple[str, ...], host_tags: frozenset[str],
@@ -187,7 +175,7 @@ def _static_mismatch(rule: Rule, groups: tuple[str, ...], host_tags: frozenset[s
     return None
 
 
-def _outcome(policy: Policy, rule: Rule, ts: float, now: dt.datetime, usage: Usage
+def _outcome(policy: Policy, rule: Rule, ts: float, now: dt.datetime, usage: Usage, request: Request
              ) -> tuple[str, QuotaState | None, bool, str]:
     """(decision, quota, continued, reason) of a matching rule."""
     action = rule.action
@@ -204,8 +192,8 @@ def _outcome(policy: Policy, rule: Rule, ts: float, now: dt.datetime, usage: Usa
             return "allow", None, True, phrases.reason("continued", rule.name)
         return "warn", None, False, phrases.reason("warn", rule.name)
     assert rule.quota is not None
-    q = _quota_state(policy, rule.quota, ts, now, usage)
-    if q.charge or q.counted:
+    q = _quota_state(policy, rule.quota, ts, now, usage, request, rule)
+    if q.allowed:
         return "allow", q, False, phrases.quota_reason(rule.name, q.left, q.limit, q.per, False)
     return "block", q, False, phrases.quota_reason(rule.name, q.left, q.limit, q.per, True)
 
@@ -264,7 +252,7 @@ def _evaluate(policy: Policy, who: Who, request: Request, now: dt.datetime, usag
             trace.append(Step(rule, True, "matches"))
         if ts is None and rule.quota is not None:
             ts = now.timestamp()
-        decision, quota, continued, reason = _outcome(policy, rule, ts or 0.0, now, usage)
+        decision, quota, continued, reason = _outcome(policy, rule, ts or 0.0, now, usage, request)
         category = info.rule_category[rule.index]
         if rule.shadow:
             if shadows is None:
@@ -358,12 +346,12 @@ def _new_decision(decision: str, action: str, rule: str | None, category: str | 
     return obj
 
 
-_q_budget, _q_used, _q_limit, _q_per, _q_period, _q_resets_at, _q_minute, _q_charge, _q_counted = (
-    getattr(QuotaState, f.name).__set__ for f in dataclasses.fields(QuotaState))
+_q_budget, _q_used, _q_limit, _q_per, _q_period, _q_resets_at, _q_minute, _q_charge, _q_counted, _q_counts, \
+    _q_heads_up = (getattr(QuotaState, f.name).__set__ for f in dataclasses.fields(QuotaState))
 
 
 def _new_quota(budget: str, used: int, limit: int, per: str, period: str, resets_at: dt.datetime, minute: int,
-               charge: bool, counted: bool) -> QuotaState:
+               charge: bool, counted: bool, counts: bool, heads_up: bool) -> QuotaState:
     obj = _new(QuotaState)
     _q_budget(obj, budget)
     _q_used(obj, used)
@@ -374,6 +362,8 @@ def _new_quota(budget: str, used: int, limit: int, per: str, period: str, resets
     _q_minute(obj, minute)
     _q_charge(obj, charge)
     _q_counted(obj, counted)
+    _q_counts(obj, counts)
+    _q_heads_up(obj, heads_up)
     return obj
 
 

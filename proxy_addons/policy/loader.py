@@ -86,6 +86,7 @@ def _compile(report: Report, doc: LocDict) -> Policy:
         source=report.filename, sha256=report.digest.hexdigest(), version=1, timezone=tz, holidays=holidays,
         schedules=schedules, categories=categories, groups=groups, rules=tuple(rules),
         default=doc.get("default", "allow"), privacy=privacy, identity=identity, index=index,
-        budgets=budgets, warnings=report.sorted_warnings(), organisation=organisation,
+        budgets=budgets, warnings=report.sorted_warnings(), counting=sections.counting(doc),
+        organisation=organisation,
         notify=sections.notify(report, doc.get("notify") or LocDict()),
     )

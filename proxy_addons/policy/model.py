@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from .attention import DEFAULT_BACKGROUND_KB
 from .directory import Directory
 from .errors import Problem
 from .hosts import DomainIndex
@@ -27,6 +28,7 @@ class Quota:
     minutes: int
     per: str  # day | week
     pool: str  # budget name; the rule's own name unless `pool:` is given
+    heads_up: int | None = None  # minutes left at which the first page load shows a one-time heads-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class Rule:
     message: str | None = None  # texts a person reads are wording.Localized: a str with a version per language
     description: str | None = None
     shadow: bool = False
+    counting: str | None = None  # attention | requests; None: the policy's
     title: str | None = None  # display name; None: the name
     exceptions: ExceptionPolicy | None = None  # None: no request form on its pages
 
@@ -114,6 +117,19 @@ class Privacy:
 
 
 @dataclass(frozen=True, slots=True)
+class Counting:
+    """What spends a time-box minute (see attention.py): the policy-wide `counting:` and its settings."""
+
+    mode: str = "attention"  # attention | requests
+    background_kb: int = DEFAULT_BACKGROUND_KB  # per person, budget and minute
+    without_fetch_metadata: str = "requests"  # requests | never
+
+    @property
+    def background_bytes(self) -> int:
+        return self.background_kb * 1024
+
+
+@dataclass(frozen=True, slots=True)
 class Organisation:
     """Who the policy is of, for the employee notice: the organisation's name and whom to ask."""
 
@@ -148,6 +164,7 @@ class Policy:
     index: DomainIndex
     budgets: Mapping[str, Quota]
     warnings: tuple[Problem, ...] = ()
+    counting: Counting = Counting()
     organisation: Organisation = Organisation()
     notify: Notify = field(default_factory=Notify)
     lookups: Lookups = field(init=False, repr=False)
@@ -189,5 +206,5 @@ class Policy:
         return next((r for r in self.rules if r.name == name), None)
 
 
-__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "ExceptionPolicy", "Group", "HostInfo", "Identity", "Notify",
-           "Organisation", "Policy", "Privacy", "Quota", "Rule"]
+__all__ = ["ACTIONS", "CACHE_SIZE", "Category", "Counting", "ExceptionPolicy", "Group", "HostInfo", "Identity",
+           "Notify", "Organisation", "Policy", "Privacy", "Quota", "Rule"]

@@ -57,6 +57,7 @@ def compile_rules(report: Report, items: LocList, schedules: dict[str, Schedule]
             message=localized_text(report, body, "message", f"rule '{name}'"),
             description=localized_text(report, body, "description", f"rule '{name}'"),
             title=localized_text(report, body, "title", f"rule '{name}'"),
+            counting=_counting(report, body),
             exceptions=_exceptions(report, body),
         ))
     return rules, budgets.quotas
@@ -88,6 +89,15 @@ def _path_regex(report: Report, body: LocDict, paths: tuple[str, ...]) -> re.Pat
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in paths)) if paths else None
 
 
+def _counting(report: Report, body: LocDict) -> str | None:
+    """A rule's own `counting:`; it only means something for a time-box."""
+    if "counting" in body and body["action"] != "timebox":
+        report.error(body.key_pos["counting"], f"rule '{body['name']}': counting only applies to action timebox, "
+                     f"not {body['action']}")
+    value = body.get("counting")
+    return str(value) if value is not None else None
+
+
 def _quota(report: Report, body: LocDict, budgets: _Budgets) -> Quota | None:
     """The quota of a timebox rule, checked against the budget it shares with earlier rules; and errors for
     settings that do not apply to the rule's action."""
@@ -98,12 +108,17 @@ def _quota(report: Report, body: LocDict, budgets: _Budgets) -> Quota | None:
             report.error(vp["action"], f"rule '{name}': a timebox needs a quota, e.g. quota: {{minutes: 30, per: day}}")
         else:
             q = body["quota"]
-            quota = Quota(q["minutes"], q["per"], q.get("pool", name))
+            quota = Quota(q["minutes"], q["per"], q.get("pool", name), q.get("heads_up"))
+            if quota.heads_up is not None and quota.heads_up >= quota.minutes:
+                report.error(q.value_pos["heads_up"], f"rule '{name}': heads_up ({quota.heads_up}) must be less "
+                             f"than the budget's {quota.minutes} minutes")
             earlier = budgets.quotas.get(quota.pool)
-            if earlier is not None and (earlier.minutes, earlier.per) != (quota.minutes, quota.per):
+            if earlier is not None and (earlier.minutes, earlier.per, earlier.heads_up) != (
+                    quota.minutes, quota.per, quota.heads_up):
+                heads_up = f" with heads_up {earlier.heads_up}" if earlier.heads_up is not None else ""
                 report.error(vp["quota"], f"rule '{name}': pool '{quota.pool}' is {earlier.minutes} minutes "
-                             f"per {earlier.per} at line {budgets.positions[quota.pool][0]}; rules sharing a pool "
-                             "must agree")
+                             f"per {earlier.per}{heads_up} at line {budgets.positions[quota.pool][0]}; rules sharing "
+                             "a pool must agree")
             budgets.quotas.setdefault(quota.pool, quota)
             budgets.positions.setdefault(quota.pool, vp["quota"])
     elif "quota" in body:

@@ -12,7 +12,7 @@ from . import directory as directory_section
 from .domainlists import domains
 from .hosts import DomainIndex
 from .listsources import read_sources
-from .model import Category, Group, Identity, IPNetwork, Notify, Organisation, Privacy
+from .model import Category, Counting, Group, Identity, IPNetwork, Notify, Organisation, Privacy
 from .names import normalize_user
 from .report import Report, suggest
 from .schedules import Holidays, Schedule, Window, parse_days, parse_time
@@ -174,6 +174,13 @@ def organisation(report: Report, spec: LocDict) -> Organisation:
 
 def privacy(spec: LocDict) -> Privacy:
     return Privacy(**{k: spec[k] for k in ("min_group_size", "audit_log", "retention_days") if k in spec})
+
+
+def counting(doc: LocDict) -> Counting:
+    """What spends a time-box minute, policy-wide (the schema has checked the values)."""
+    default = Counting()
+    return Counting(doc.get("counting", default.mode), doc.get("counting_background_kb", default.background_kb),
+                    doc.get("counting_without_fetch_metadata", default.without_fetch_metadata))
 
 
 def notify(report: Report, spec: LocDict) -> Notify:

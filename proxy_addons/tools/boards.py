@@ -64,8 +64,9 @@ def sel(*matchers: str) -> str:
 
 
 MINUTES_NOTE = ("Time is counted in *active minutes*: a person counts one minute (60 s) for a category when at "
-                "least one request went to it in that clock minute (the time-box unit, see the employee notice). "
-                "It is not time spent looking at a screen, and a tab left open without requests counts nothing.")
+                "least one request went to it in that clock minute (the time-box unit, see the employee notice; "
+                "on time-boxed sites only requests that show attention, so a tab left open that only polls in "
+                "the background counts nothing). It is not time spent looking at a screen.")
 GROUP_NOTE = ("Groups are the person's first group in the policy; a group with fewer people seen than "
               "`privacy.min_group_size` is shown as `other`, people in no group as `none`. No person is ever named.")
 REQUESTS_NOTE = ("Counts HTTP requests, not page views: one page load makes many requests, so compare numbers "
@@ -102,6 +103,17 @@ class Board:
     time_from: str
     variables: tuple[str, ...]  # of: group, category, schedule, instance
     panels: tuple[Panel, ...]
+
+
+def _not_spent_panel() -> Panel:
+    """The "open tab" use that fair counting (policy/attention.py) did not charge."""
+    return Panel("timeseries", "Time-boxed requests that spent no minute, per hour",
+                 "Requests to time-boxed sites that were allowed without spending a minute of anyone's budget, "
+                 "because they showed no attention: `background` (fetch/XHR polls under the data threshold), "
+                 "`server-push` (WebSocket messages the server sent), `no-fetch-metadata` (clients without "
+                 "Sec-Fetch-* headers, when the policy says they never count). This is the \"open tab\" use the "
+                 "fair counting does not charge. " + GROUP_NOTE + " " + REQUESTS_NOTE,
+                 (Q(f"sum by (reason) (rate({m.NOT_SPENT}{GC}[{RATE}])) * 3600", "{{reason}}"),), "short", 24, 8)
 
 
 def _overview() -> Board:
@@ -159,6 +171,7 @@ def _overview() -> Board:
               "policy's default). " + REQUESTS_NOTE,
               (Q(f"sum by (rule) (increase({m.REQUESTS}{sel(BLOCK)}[$__range]))", "{{rule}}",
                  instant=True),), "short", 12, 8),
+        _not_spent_panel(),
     ))
 
 

@@ -152,10 +152,30 @@ class _Writer:
             ("p", " ".join([*sentences, self.w("groups_everyone")])),
         ]
 
+    def attention_items(self, enforced: list[Rule]) -> list[Item]:
+        """What counts as use (policy/attention.py), and which budgets warn before they end."""
+        boxes = [r for r in enforced if r.action == "timebox"]
+        counting = self.policy.counting
+        items = []
+        if any((r.counting or counting.mode) == "attention" for r in boxes):
+            items.append(Item(self.w("attention", threshold=counting.background_kb)))
+            if counting.without_fetch_metadata == "requests":
+                items.append(Item(self.w("attention_unknown")))
+        every = [r.name for r in boxes if (r.counting or counting.mode) == "requests"]
+        if every and len(every) < len(boxes):
+            items.append(Item(self.w("requests_counted", names=self.join([f"'{n}'" for n in every]))))
+        warned: dict[int, list[str]] = {}
+        for r in boxes:
+            if r.quota is not None and r.quota.heads_up:
+                warned.setdefault(r.quota.heads_up, []).append(f"'{r.name}'")
+        for minutes, names in warned.items():
+            items.append(Item(self.w("heads_up", count=minutes, names=self.join(names))))
+        return items
+
     def counted_items(self, enforced: list[Rule]) -> list[Item]:
         items = []
         if any(r.action == "timebox" for r in enforced):
-            items += [Item(self.w("active_minutes")), Item(self.w("used_up"))]
+            items += [Item(self.w("active_minutes")), *self.attention_items(enforced), Item(self.w("used_up"))]
             for per in ("day", "week"):
                 if any(r.quota is not None and r.quota.per == per for r in enforced):
                     items.append(Item(self.w(f"period_{per}", zone=self.policy.timezone.key)))

@@ -63,6 +63,11 @@ class Ledger(Protocol):
         """Forget the period: used minutes and extra minutes."""
         ...
 
+    async def changes(self) -> int:
+        """A counter that moves whenever an admin changes a budget (grant, reset): a proxy that sees it move
+        forgets what it remembered of budgets, so the change applies to the person's next request."""
+        ...
+
     async def set_continue(self, user: str, rule: str, until: float) -> None:
         """Remember that `user` chose to continue past warn rule `rule` until the timestamp `until`."""
         ...

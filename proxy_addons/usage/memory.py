@@ -24,6 +24,7 @@ class MemoryLedger:
         self._periods: dict[Key, _Period] = {}
         self._continues: dict[str, dict[str, float]] = {}
         self._next_purge = 0.0
+        self._changes = 0
 
     def _period(self, key: Key, ttl_seconds: int | None = None) -> _Period:
         now = time.time()
@@ -62,10 +63,15 @@ class MemoryLedger:
     async def grant(self, user: str, budget: str, period: str, minutes: int, ttl_seconds: int) -> int:
         p = self._period((user, budget, period), ttl_seconds)
         p.extra = max(0, p.extra + minutes)
+        self._changes += 1
         return p.extra
 
     async def reset(self, user: str, budget: str, period: str) -> None:
         self._periods.pop((user, budget, period), None)
+        self._changes += 1
+
+    async def changes(self) -> int:
+        return self._changes
 
     async def set_continue(self, user: str, rule: str, until: float) -> None:
         now = time.time()

@@ -97,6 +97,10 @@ class RedisLedger:
         tag = f"{self.prefix}:{{q:{_part(user)}:{_part(budget)}:{_part(period)}}}"
         return f"{tag}:minutes", f"{tag}:extra"
 
+    @property
+    def _changes_key(self) -> str:
+        return f"{self.prefix}:changes"
+
     def _continues_key(self, user: str) -> str:
         return f"{self.prefix}:{{c:{_part(user)}}}:continues"
 
@@ -136,11 +140,18 @@ class RedisLedger:
 
     async def grant(self, user: str, budget: str, period: str, minutes: int, ttl_seconds: int) -> int:
         key = self._keys(user, budget, period)[1]
-        return int(await self._call(lambda: self._grant(keys=[key], args=[minutes, ttl_seconds])))
+        extra = int(await self._call(lambda: self._grant(keys=[key], args=[minutes, ttl_seconds])))
+        await self._call(lambda: self._redis.incr(self._changes_key))  # its own slot: not in the script
+        return extra
 
     async def reset(self, user: str, budget: str, period: str) -> None:
         keys = self._keys(user, budget, period)
         await self._call(lambda: self._redis.delete(*keys))
+        await self._call(lambda: self._redis.incr(self._changes_key))
+
+    async def changes(self) -> int:
+        value = await self._call(lambda: self._redis.get(self._changes_key))
+        return int(value or 0)
 
     async def set_continue(self, user: str, rule: str, until: float) -> None:
         key = self._continues_key(user)

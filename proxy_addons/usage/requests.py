@@ -77,8 +77,11 @@ class RateLimited(RequestError):
 
 
 def new_id() -> str:
-    """Not guessable: 72 random bits, URL-safe (12 characters)."""
-    return secrets.token_urlsafe(9)
+    """Not guessable: about 72 random bits, URL-safe (12 characters). Never starting with `-` or `_`, so an admin
+    can type `gonogo requests approve ID` without the id being read as an option."""
+    while not (found := secrets.token_urlsafe(9))[0].isalnum():
+        continue
+    return found
 
 
 def check_new(open_count: int, recent_count: int, max_open: int = MAX_OPEN, max_per_hour: int = MAX_PER_HOUR) -> None:

@@ -105,6 +105,7 @@ class ResilientLedger:
         self._probe: asyncio.Task[None] | None = None
         self._journal = Journal(journal) if journal is not None else None
         self._restored = self._restore()
+        self._last_changes = 0
 
     def _restore(self) -> int:
         """Load what an earlier run counted during an outage and never handed over; the first call to the
@@ -284,6 +285,16 @@ class ResilientLedger:
         self._require_store()
         await self.store.reset(user, budget, period)
         self._known.pop((user, budget, period), None)
+
+    async def changes(self) -> int:
+        """The store's change counter; during an outage it cannot move (grant and reset need the store)."""
+        if not self._available:
+            return self._last_changes
+        try:
+            self._last_changes = await self.store.changes()
+        except Exception as e:
+            self._failed(e)
+        return self._last_changes
 
     async def ping(self) -> None:
         await self.store.ping()

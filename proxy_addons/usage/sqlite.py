@@ -35,6 +35,7 @@ CREATE INDEX IF NOT EXISTS periods_expires ON periods (expires);
 CREATE TABLE IF NOT EXISTS minutes (
     user TEXT NOT NULL, budget TEXT NOT NULL, period TEXT NOT NULL, minute INTEGER NOT NULL,
     PRIMARY KEY (user, budget, period, minute)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS continues (
     user TEXT NOT NULL, rule TEXT NOT NULL, until REAL NOT NULL,
     PRIMARY KEY (user, rule)) WITHOUT ROWID;
@@ -46,6 +47,11 @@ SELECT p.used, p.extra,
                AND m.minute = ?)
 FROM periods p WHERE p.user = ? AND p.budget = ? AND p.period = ?
 """
+
+
+def _bump(db: sqlite3.Connection) -> None:
+    """Move the change counter (in the admin's transaction): proxies polling it drop their cached budgets."""
+    db.execute("INSERT INTO changes VALUES (1, 1) ON CONFLICT DO UPDATE SET n = n + 1")
 
 
 class SqliteLedger:
@@ -158,6 +164,7 @@ class SqliteLedger:
                 "INSERT INTO periods (user, budget, period, extra, expires) VALUES (?, ?, ?, max(0, ?), ?) "
                 "ON CONFLICT DO UPDATE SET extra = max(0, extra + ?), expires = max(expires, excluded.expires) "
                 "RETURNING extra", (user, budget, period, minutes, time.time() + ttl, minutes)).fetchone()
+            _bump(db)
             return int(extra)
 
         return self._write(write)
@@ -166,6 +173,7 @@ class SqliteLedger:
         def write(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM minutes WHERE user = ? AND budget = ? AND period = ?", (user, budget, period))
             db.execute("DELETE FROM periods WHERE user = ? AND budget = ? AND period = ?", (user, budget, period))
+            _bump(db)
 
         self._write(write)
 
@@ -177,6 +185,10 @@ class SqliteLedger:
     def _continues(self, user: str, now: float) -> dict[str, float]:
         rows = self._db().execute("SELECT rule, until FROM continues WHERE user = ? AND until > ?", (user, now))
         return dict(rows.fetchall())
+
+    def _changes(self) -> int:
+        row = self._db().execute("SELECT n FROM changes WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
 
     def _close(self) -> None:
         if self._conn is not None:
@@ -211,6 +223,9 @@ class SqliteLedger:
 
     async def continues(self, user: str, now: float) -> dict[str, float]:
         return await self._run(self._continues, user, now)
+
+    async def changes(self) -> int:
+        return await self._run(self._changes)
 
     async def ping(self) -> None:
         await self._run(lambda: self._db().execute("SELECT 1").fetchone())

@@ -87,8 +87,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         host = (self.headers.get("host") or "").split(":")[0]
         server.seen.append(Seen(self.command, host, self.path, {k.lower(): v for k, v in self.headers.items()}))
         body = f"origin says hello to {host}{self.path}\n".encode()
+        ctype = "text/plain"
+        path = self.path.split("?")[0]
+        if path in server.pages:  # a test's own page (HTML, scripts)
+            ctype, body = server.pages[path]
+        elif path.startswith("/bytes/"):  # /bytes/N: a body of N bytes (data volume tests)
+            body = b"x" * int(path.removeprefix("/bytes/"))
         self.send_response(200)
-        self.send_header("content-type", "text/plain")
+        self.send_header("content-type", ctype)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -106,9 +112,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if isinstance(event, wsevents.Request):
                 self.wfile.write(ws.send(wsevents.AcceptConnection()))
         self.wfile.flush()
+        push = self.path.startswith("/push")  # /push: the server also sends a message every 50 ms
+        if push:
+            self.connection.settimeout(0.05)
         while True:
             try:
                 data = self.connection.recv(65536)
+            except TimeoutError:
+                server.pushed += 1
+                try:
+                    self.wfile.write(ws.send(wsevents.Message(data=f"push {server.pushed}")))
+                    self.wfile.flush()
+                except OSError:
+                    return
+                continue
             except OSError:
                 return
             if not data:
@@ -135,6 +152,8 @@ class Origin:
     key: Path
     seen: list[Seen] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # path -> (content type, body)
+    pushed: int = 0  # messages the /push WebSocket sent
     http_port: int = 0
     https_port: int = 0
     _servers: list[http.server.ThreadingHTTPServer] = field(default_factory=list)
@@ -331,16 +350,20 @@ def tunnel_certificate(proxy_port: int, host: str, port: int, sni: str | None = 
 class WebSocketClient:
     """A WebSocket over a CONNECT tunnel through the proxy, with TLS trusting `ca`."""
 
-    def __init__(self, proxy_port: int, host: str, port: int, ca: Path, path: str = "/ws") -> None:
+    def __init__(self, proxy_port: int, host: str, port: int, ca: Path, path: str = "/ws",
+                 headers: list[tuple[bytes, bytes]] | None = None, user: str | None = None) -> None:
         raw = socket.create_connection(("127.0.0.1", proxy_port), timeout=10)
-        raw.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        auth = ""
+        if user:
+            auth = f"Proxy-Authorization: Basic {base64.b64encode(f'{user}:pw'.encode()).decode()}\r\n"
+        raw.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n{auth}\r\n".encode())
         reply = b""
         while b"\r\n\r\n" not in reply:
             reply += raw.recv(4096)
         assert reply.startswith(b"HTTP/1.1 200"), reply
         self.sock = trust(ca).wrap_socket(raw, server_hostname=host)
         self.ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
-        self.sock.sendall(self.ws.send(wsevents.Request(host=host, target=path)))
+        self.sock.sendall(self.ws.send(wsevents.Request(host=host, target=path, extra_headers=headers or [])))
         assert isinstance(self._next_event(), wsevents.AcceptConnection)
 
     def _next_event(self) -> wsevents.Event | None:

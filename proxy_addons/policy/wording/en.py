@@ -341,4 +341,45 @@ EN: dict[str, str | tuple[str, str]] = {
     "mismatch.outside": "outside {schedules}",
     "target.category": "category {name}",
     "schedule.never": "never",
+    # time-box counting (policy/attention.py): `gonogo explain`, `gonogo check`, the notice
+    "counting.requests": "counts: every request to this site spends a minute (counting: requests)",
+    "counting.navigate": "counts: a page load shows attention",
+    "counting.render": "counts: it loads something shown on the page (an image, video, style, script, ...)",
+    "counting.client-message": "counts: a WebSocket message the person sent",
+    "counting.server-push": "does not count: a message the server pushed is not attention",
+    "counting.background.over": "counts: background requests moved {kb} KB this minute, at least the {threshold} KB"
+                                " that make a minute count",
+    "counting.background.under": "does not count: background requests (fetch/XHR) count only once they move "
+                                 "{threshold} KB in a minute ({kb} KB so far)",
+    "counting.unknown.requests": "counts: the client sends no Sec-Fetch-* headers, and every such request counts "
+                                 "(counting_without_fetch_metadata: requests)",
+    "counting.unknown.never": "does not count: the client sends no Sec-Fetch-* headers, and such requests never "
+                              "count (counting_without_fetch_metadata: never)",
+    "counting.summary.attention": "attention: page loads, what renders, WebSocket messages sent; background "
+                                  "requests from {threshold} KB a minute; clients without Sec-Fetch-*: {unknown}",
+    "counting.summary.requests": "requests: every request to a time-boxed site",
+    "counting.unknown_summary.requests": "every request counts",
+    "counting.unknown_summary.never": "never counts",
+    "notice.attention": "A minute counts only when you are using the site: when you open a page, when "
+                        "something is loaded to show on it (pictures, video, the next posts as you scroll), "
+                        "or when you send a message or reaction. A tab left open that only checks for news in "
+                        "the background does not use your time, unless it moves as much data as a video does "
+                        "(at least {threshold} KB in a minute).",
+    "notice.attention_unknown": "Apps and programs that do not say why they ask (no Sec-Fetch headers) "
+                                "count every request.",
+    "notice.requests_counted": "For {names}, every request counts, also from a tab left open in the background.",
+    "notice.heads_up": (
+        "For {names}: when only {count} minute is left, the first page you open shows a notice once, "
+        "so the end of your time does not surprise you.",
+        "For {names}: when {count} minutes or fewer are left, the first page you open shows a notice once, "
+        "so the end of your time does not surprise you.",
+    ),
+    # the heads-up page before a budget ends (quota heads_up)
+    "headsup.title": ("{left} minute left: {host}", "{left} minutes left: {host}"),
+    "headsup.heading.day": ("{left} minute left today", "{left} minutes left today"),
+    "headsup.heading.week": ("{left} minute left this week", "{left} minutes left this week"),
+    "headsup.lead": "The company's social-media policy gives you {amount} per {per} on {host} (rule “{rule}”). "
+                    "Your time starts again {when}.",
+    "headsup.button": "Continue to {host}",
+    "headsup.once": "You see this notice once per {per}; after that, the site is blocked when the time is used up.",
 }

@@ -351,4 +351,47 @@ NL: dict[str, str | tuple[str, str]] = {
     "mismatch.outside": "buiten {schedules}",
     "target.category": "categorie {name}",
     "schedule.never": "nooit",
+    # time-box counting (policy/attention.py): `gonogo explain`, `gonogo check`, the notice
+    "counting.requests": "telt: elk verzoek aan deze site kost een minuut (counting: requests)",
+    "counting.navigate": "telt: het openen van een pagina is aandacht",
+    "counting.render": "telt: het laadt iets dat op de pagina getoond wordt (een afbeelding, video, opmaak, "
+                       "script, ...)",
+    "counting.client-message": "telt: een WebSocket-bericht dat de persoon verstuurde",
+    "counting.server-push": "telt niet: een bericht dat de server stuurde is geen aandacht",
+    "counting.background.over": "telt: achtergrondverzoeken brachten deze minuut {kb} KB over, minstens de "
+                                "{threshold} KB waarmee een minuut telt",
+    "counting.background.under": "telt niet: achtergrondverzoeken (fetch/XHR) tellen pas als ze {threshold} KB "
+                                 "in een minuut overbrengen ({kb} KB tot nu toe)",
+    "counting.unknown.requests": "telt: de client stuurt geen Sec-Fetch-*-headers, en elk zulk verzoek telt "
+                                 "(counting_without_fetch_metadata: requests)",
+    "counting.unknown.never": "telt niet: de client stuurt geen Sec-Fetch-*-headers, en zulke verzoeken tellen "
+                              "nooit (counting_without_fetch_metadata: never)",
+    "counting.summary.attention": "aandacht: pagina's openen, wat getoond wordt, verstuurde WebSocket-berichten; "
+                                  "achtergrondverzoeken vanaf {threshold} KB per minuut; clients zonder "
+                                  "Sec-Fetch-*: {unknown}",
+    "counting.summary.requests": "verzoeken: elk verzoek aan een site met een tijdslimiet",
+    "counting.unknown_summary.requests": "elk verzoek telt",
+    "counting.unknown_summary.never": "telt nooit",
+    "notice.attention": "Een minuut telt alleen als je de site gebruikt: als je een pagina opent, als er iets "
+                        "geladen wordt om te tonen (foto's, video, de volgende berichten als je scrolt), of als je "
+                        "een bericht of reactie verstuurt. Een tabblad dat open blijft en op de achtergrond alleen "
+                        "naar nieuws kijkt, kost je geen tijd, tenzij het evenveel gegevens overbrengt als een "
+                        "video (minstens {threshold} KB per minuut).",
+    "notice.attention_unknown": "Apps en programma's die niet zeggen waarom ze iets vragen (geen Sec-Fetch-headers) "
+                                "tellen elk verzoek.",
+    "notice.requests_counted": "Voor {names} telt elk verzoek, ook van een tabblad dat op de achtergrond open staat.",
+    "notice.heads_up": (
+        "Voor {names}: als er nog maar {count} minuut over is, laat de eerste pagina die je opent één keer een "
+        "melding zien, zodat het einde van je tijd je niet verrast.",
+        "Voor {names}: als er nog {count} minuten of minder over zijn, laat de eerste pagina die je opent één keer "
+        "een melding zien, zodat het einde van je tijd je niet verrast.",
+    ),
+    # the heads-up page before a budget ends (quota heads_up)
+    "headsup.title": ("Nog {left} minuut: {host}", "Nog {left} minuten: {host}"),
+    "headsup.heading.day": ("Nog {left} minuut over vandaag", "Nog {left} minuten over vandaag"),
+    "headsup.heading.week": ("Nog {left} minuut over deze week", "Nog {left} minuten over deze week"),
+    "headsup.lead": "Het socialmediabeleid van het bedrijf geeft je {amount} per {per} op {host} (regel “{rule}”). "
+                    "Je tijd begint opnieuw {when}.",
+    "headsup.button": "Doorgaan naar {host}",
+    "headsup.once": "Je ziet deze melding één keer per {per}; daarna wordt de site geblokkeerd als de tijd op is.",
 }

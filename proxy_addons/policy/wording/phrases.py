@@ -16,7 +16,7 @@ from .localized import title
 from .table import COUNTRIES_NL, MONTHS, TABLE, WEEKDAYS, text
 
 if TYPE_CHECKING:
-    from ..engine import Decision
+    from ..engine import Decision, Request
     from ..model import Policy, Rule
     from ..schedules import Holidays, Schedule, Window
 
@@ -362,3 +362,31 @@ def during(rule: Rule, lang: str) -> str:
     if not rule.when:
         return text(lang, "notice.at_any_time")
     return text(lang, "notice.during", schedules=join([title(s, lang) for s in rule.when], lang))
+
+
+# -- what spends a time-box minute (policy/attention.py) ----------------------------------------------------
+
+def counting(policy: Policy, rule: Rule | None, request: Request, lang: str = "en") -> str:
+    """Whether `request` would spend a minute of `rule`'s budget, and why: for `gonogo explain`."""
+    from ..attention import BACKGROUND, UNKNOWN
+
+    c = policy.counting
+    mode = rule.counting if rule is not None and rule.counting is not None else c.mode
+    if mode == "requests":
+        return text(lang, "counting.requests")
+    if request.attention == BACKGROUND:
+        over = request.background_bytes >= c.background_bytes
+        return text(lang, "counting.background.over" if over else "counting.background.under",
+                    kb=request.background_bytes // 1024, threshold=c.background_kb)
+    if request.attention == UNKNOWN:
+        return text(lang, f"counting.unknown.{c.without_fetch_metadata}")
+    return text(lang, f"counting.{request.attention}")
+
+
+def counting_summary(policy: Policy, lang: str = "en") -> str:
+    """The policy-wide `counting:` in one line, for `gonogo check`."""
+    c = policy.counting
+    if c.mode == "requests":
+        return text(lang, "counting.summary.requests")
+    return text(lang, "counting.summary.attention", threshold=c.background_kb,
+                unknown=text(lang, f"counting.unknown_summary.{c.without_fetch_metadata}"))
