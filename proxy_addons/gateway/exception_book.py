@@ -13,7 +13,6 @@ expires exceptions and unanswered requests that ran out, and purges requests old
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import time
@@ -21,6 +20,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from ..audit import pseudonym
+from ..background import BackgroundTask
 from ..policy import Policy
 from ..usage.requests import ExceptionRequest, RequestStore
 from .exception_events import EVENT_OF_STATE, payload
@@ -49,14 +49,14 @@ class ExceptionBook:
         self._next_sweep = 0.0
         self._next_purge = 0.0
         self._ends = float("inf")  # the earliest end of a cached exception
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask()
 
     def of(self, person_key: str) -> Mapping[str, tuple[str, dt.datetime]]:
         """The person's approved exceptions: rule -> (request id, until). No I/O."""
         return self._by_person.get(person_key, _NONE)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._task.start(self._run(), "gonogo-exception-book")
 
     async def _run(self) -> None:
         failing = False
@@ -129,10 +129,6 @@ class ExceptionBook:
         return pseudonym(self.key, req.user or req.person)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
         await self.webhook.close()
         await self.store.close()

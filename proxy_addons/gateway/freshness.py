@@ -7,10 +7,10 @@ once per (person, budget, minute)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
+from ..background import BackgroundTask
 from ..usage import Ledger
 
 log = logging.getLogger("gonogo")
@@ -23,12 +23,12 @@ class ChangeWatch:
         self.ledger = ledger
         self.on_change = on_change
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask()
         self._seen: int | None = None
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        if not self._task.running:
+            self._task.start(self._run(), "gonogo-store-changes")
 
     async def check(self) -> bool:
         """Read the counter once; True (and `on_change` called) when it moved since the last reading."""
@@ -49,8 +49,4 @@ class ChangeWatch:
             await asyncio.sleep(self.interval)  # a polling pace, not synchronisation
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()

@@ -4,12 +4,12 @@ connections; an invalid, emptied or deleted file is reported and the last good p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+from ..background import BackgroundTask
 from ..policy import Policy, PolicyError, load_policy
 from ..policy.lists import cache_name
 from ..policy.report import DEFAULT_LIST_CACHE
@@ -66,7 +66,7 @@ class PolicyWatcher:
         self.on_bad = on_bad
         self.list_cache = list_cache
         self._stamp = stamp(path, known, list_cache)
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask()
 
     def watch(self, path: Path, known: Policy) -> None:
         """Watch another file from now on (the policy option changed at run time); `known` is its policy."""
@@ -75,14 +75,10 @@ class PolicyWatcher:
         self._stamp = stamp(path, known, self.list_cache)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="gonogo-policy-watcher")
+        self._task.start(self._run(), "gonogo-policy-watcher")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

@@ -10,12 +10,13 @@ respects the policy's privacy level.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import urllib.request
 from collections.abc import Callable
 from typing import Any
+
+from ..background import BackgroundTask
 
 log = logging.getLogger("gonogo")
 
@@ -42,7 +43,7 @@ class Webhook:
         self.sent = 0
         self.failed = 0
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_LIMIT)
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask()
 
     def post(self, payload: dict[str, Any]) -> None:
         if self.url() is None:
@@ -53,8 +54,8 @@ class Webhook:
             self.failed += 1
             log.error("gonogo: webhook queue full; an exception-request event was not posted")
             return
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        if not self._task.running:
+            self._task.start(self._run(), "gonogo-webhook")
 
     async def _run(self) -> None:
         while True:
@@ -76,8 +77,4 @@ class Webhook:
                     await asyncio.sleep(wait)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()

@@ -11,13 +11,13 @@ leaves the last good one in force.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..background import BackgroundTask
 from ..policy import Policy
 from .fetch import DEFAULT_LIMITS, Limits, Outcome, due, fetch_list
 
@@ -59,17 +59,13 @@ class ListRefresher:
         self.on_result = on_result  # (category, result), for the metric
         self.interval = interval
         self.limits = limits
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask()
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="gonogo-list-refresh")
+        self._task.start(self._run(), "gonogo-list-refresh")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:
