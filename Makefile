@@ -4,10 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
-# The suite also runs on Python 3.13 (mitmproxy 12), in a second venv: found as python3.13 on PATH, else in pyenv.
+# The suite also runs on Python 3.13 (mitmproxy 12), in a second venv: from pyenv, else python3.13 on PATH (one that runs:
+# a pyenv shim for a version that is not selected does not).
 VENV313 ?= .venv313
-PYTHON313 ?= $(shell command -v python3.13 2>/dev/null || ls -d "$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python \
-	2>/dev/null | tail -n 1)
+PYTHON313 ?= $(shell for p in "$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.13*/bin/python \
+	"$$(command -v python3.13)"; do \
+	[ -x "$$p" ] && "$$p" -c '' 2>/dev/null && echo "$$p"; done | head -n 1)
 TEST313_STAMP := $(VENV313)/.installed-test
 # Where the proxy's CA lives: mitmproxy's default confdir, which is also `gonogo ca init`'s default. Both commands
 # of `make run` get it explicitly, so the CA that is created is the one the proxy signs with.
