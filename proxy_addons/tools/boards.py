@@ -1,6 +1,6 @@
 """What the gonogo dashboards show: every panel's queries, words and unit, and the recording rules they read.
 
-Why separate from `dashboards.py`: this is the content (PromQL built from the metric names in `metrics.py`, so a
+Why separate from `dashboards.py`: this is the content (PromQL built from the metric names in `metrics/names.py`, so a
 renamed metric cannot leave a panel silently empty); `dashboards.py` turns it into Grafana JSON with Grafana's
 Foundation SDK. Ratios are computed in PromQL from counters summed over all proxies, never stored per process,
 so the numbers stay right with any number of proxies behind one Prometheus. Active time is exported in seconds

@@ -1,6 +1,6 @@
 """Grafana dashboards and the Prometheus recording rules they read, generated from code.
 
-Why generated: every query takes its metric names from `metrics.py` (via `boards.py`, which says what each panel
+Why generated: every query takes its metric names from `metrics/names.py` (via `boards.py`, which says what each panel
 shows), so renaming a metric cannot leave a dashboard silently empty; the committed JSON/YAML are compared with
 this output by a test, and an end-to-end test runs every query against a real Prometheus scraping a real proxy.
 Why Grafana's Foundation SDK (`grafana-foundation-sdk`, the `dashboards` extra): it is Grafana's own typed model
