@@ -13,7 +13,7 @@ import json
 import sqlite3
 import sys
 
-from ..policy import Policy, PolicyError, Who, load_policy
+from ..policy import Policy, Who
 from ..policy.budgets import BudgetLookupError
 from ..policy.names import normalize_user
 from ..tools.quota import BudgetView, grant, reset, show
@@ -69,13 +69,8 @@ async def _run(args: argparse.Namespace, policy: Policy, now: dt.datetime) -> in
 
 def run_quota(args: argparse.Namespace) -> int:
     """Handler of `gonogo quota ...`; returns the exit status (0 ok, 1 store missing or unreachable, 2 bad input)."""
-    path = settings.need_policy(args, "quota")
-    if path is None:
-        return 2
-    try:
-        policy = load_policy(path)
-    except PolicyError as e:
-        print(e, file=sys.stderr)
+    policy = settings.load_named_policy(args, "quota")
+    if policy is None:
         return 2
     if args.at:
         try:

@@ -17,7 +17,7 @@ import sqlite3
 import sys
 import time
 
-from ..policy import Policy, PolicyError, load_policy
+from ..policy import Policy
 from ..usage.ledger import LedgerUnavailable
 from ..usage.requests import ExceptionRequest, RequestError, RequestStore, open_requests
 from . import settings
@@ -86,13 +86,8 @@ async def _run(args: argparse.Namespace, policy: Policy) -> int:
 def run_requests(args: argparse.Namespace) -> int:
     """Handler of `gonogo requests ...`: 0 done, 1 refused (unknown, expired, decided) or store unreachable,
     2 bad input."""
-    path = settings.need_policy(args, "requests")
-    if path is None:
-        return 2
-    try:
-        policy = load_policy(path)
-    except PolicyError as e:
-        print(e, file=sys.stderr)
+    policy = settings.load_named_policy(args, "requests")
+    if policy is None:
         return 2
     problem = store_problem(args.state, "requests")
     if problem:

@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..policy import Policy, PolicyError, load_policy
 from ..usage import DEFAULT_STATE
 from ..usage.statespec import canonical, check_state
 from ..usage.statespec import sqlite_path as _sqlite_file
@@ -61,6 +62,18 @@ def need_policy(args: argparse.Namespace, command: str) -> str | None:
         return str(args.policy)
     print(f"gonogo {command}: which policy? Give it (POLICY or --policy) or set GONOGO_POLICY", file=sys.stderr)
     return None
+
+
+def load_named_policy(args: argparse.Namespace, command: str) -> Policy | None:
+    """The admin commands' policy (`--policy` or GONOGO_POLICY), or None after saying what is wrong (exit 2)."""
+    path = need_policy(args, command)
+    if path is None:
+        return None
+    try:
+        return load_policy(path)
+    except PolicyError as e:
+        print(e, file=sys.stderr)
+        return None
 
 
 def add_state(parser: argparse.ArgumentParser, what: str) -> None:

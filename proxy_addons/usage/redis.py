@@ -73,6 +73,15 @@ def _part(value: str) -> str:
     return quote(value, safe="")
 
 
+
+async def redis_call(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run one Redis operation; a connection failure becomes `LedgerUnavailable`, which every store caller
+    (ledger and exception requests alike) already handles as "the store is down"."""
+    try:
+        return await fn()
+    except (RedisConnectionError, RedisTimeoutError, OSError) as e:
+        raise LedgerUnavailable(f"redis: {e}") from e
+
 class RedisLedger:
     """`Ledger` on Redis. `url`: redis://[user:password@]HOST:PORT/DB or rediss://... (TLS)."""
 
@@ -104,12 +113,7 @@ class RedisLedger:
     def _continues_key(self, user: str) -> str:
         return f"{self.prefix}:{{c:{_part(user)}}}:continues"
 
-    @staticmethod
-    async def _call(fn: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await fn()
-        except (RedisConnectionError, RedisTimeoutError, OSError) as e:
-            raise LedgerUnavailable(f"redis: {e}") from e
+    _call = staticmethod(redis_call)
 
     async def charge(self, user: str, budget: str, period: str, minute: int, limit: int,
                      ttl_seconds: int) -> Charge:

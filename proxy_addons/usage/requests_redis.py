@@ -18,12 +18,11 @@ from urllib.parse import quote
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
 from . import requests as rules
 from .ledger import LedgerUnavailable
+from .redis import redis_call
 from .requests import ExceptionRequest
 
 T = TypeVar("T")
@@ -46,12 +45,7 @@ class RedisRequests:
     def _person(self, person: str) -> str:
         return f"{self._tag}:person:{quote(person, safe='')}"
 
-    @staticmethod
-    async def _call(fn: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await fn()
-        except (RedisConnectionError, RedisTimeoutError, OSError) as e:
-            raise LedgerUnavailable(f"redis: {e}") from e
+    _call = staticmethod(redis_call)
 
     async def _records(self, ids: list[Any]) -> list[ExceptionRequest]:
         if not ids:
