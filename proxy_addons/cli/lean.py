@@ -54,11 +54,18 @@ def make_master(opts: Any, *, quiet: bool) -> Any:
         onboarding,
         proxyauth,
         proxyserver,
+        termlog,
         tlsconfig,
         upstream_auth,
     )
 
-    m = master.Master(opts, with_termlog=True)
+    from .hooktable import HookTable
+
+    m = master.Master(opts)
+    opts.changed.disconnect(m.addons._configure_all)  # the stock manager, replaced before any addon is added
+    m.addons = HookTable(m)
+    m._termlog_addon = termlog.TermLog()  # what Master(with_termlog=True) does; its shutdown uninstalls it
+    m.addons.add(m._termlog_addon)
     m.addons.add(core.Core(), block.Block(), disable_h2c.DisableH2C(), onboarding.Onboarding(),
                  proxyauth.ProxyAuth(), proxyserver.Proxyserver(), dns_resolver.DnsResolver(),
                  next_layer.NextLayer(), tlsconfig.TlsConfig(), upstream_auth.UpstreamAuth())
