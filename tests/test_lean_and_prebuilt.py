@@ -8,6 +8,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+import pytest
 from mitmproxy import options
 from mitmproxy.test import tutils
 from prometheus_client import CollectorRegistry
@@ -18,6 +19,7 @@ from proxy_addons.metrics import Metrics
 from proxy_addons.policy import Decision, Who, load_policy
 from proxy_addons.usage import MemoryLedger
 from tests.support import processes
+from tests.support.proxy import Gonogo
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "policies" / "example.yaml"
@@ -88,3 +90,37 @@ def test_block_answers_are_rendered_once_per_decision_shape_and_stay_the_same() 
     assert responder._prebuilt.rendered == 3
     assert dutch[1]["content-language"] == "nl" and dutch[0] != first[0]
     assert text[1]["content-type"].startswith("text/plain") and first[1]["content-type"].startswith("text/html")
+
+
+BLOCKING = """\
+version: 1
+timezone: UTC
+categories:
+  pro: {domains: [linkedin.test]}
+rules:
+  - name: no linkedin
+    categories: [pro]
+    action: block
+default: allow
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["optimized", "GONOGO_DEBUG=1"])
+def test_gonogo_run_reruns_itself_under_python_O_in_the_same_process_unless_debugging(
+        tmp_path: Path, debug: bool) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(BLOCKING)
+    env = {"GONOGO_DEBUG": "1" if debug else "", "PYTHONOPTIMIZE": ""}
+    gonogo = Gonogo(tmp_path, policy, env=env).start()
+    try:
+        assert gonogo.proc is not None
+        pid = gonogo.proc.pid  # the process the caller started (systemd, a supervisor) is the one that serves
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert (b"PYTHONOPTIMIZE=1" in environ) is not debug  # what the re-run (and any worker) runs under
+        assert b"--policy" in cmdline and str(policy).encode() in cmdline
+        with gonogo.client() as client:
+            blocked = client.get("https://linkedin.test/", headers={"accept": "text/plain"})
+        assert blocked.status_code == 403 and "no linkedin" in blocked.text
+    finally:
+        assert gonogo.stop() == 0, gonogo.output()

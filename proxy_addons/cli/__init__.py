@@ -29,6 +29,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] == ["run"]:  # the command itself, not a test calling main([...])
+        from .optimized import rerun_optimized
+
+        rerun_optimized()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -26,6 +26,8 @@ VARIABLES: dict[str, str] = {
                     f"{DEFAULT_STATE})",
     "GONOGO_STATE_DIR": "the proxy's keys and audit log (run --state-dir; audit --dir is its audit/)",
     "GONOGO_CONFDIR": "the CA's directory (ca --confdir; run's mitmproxy confdir)",
+    "GONOGO_DEBUG": "1: run keeps Python's debug checks (asserts, mitmproxy's type check of every message); "
+                    "for development, ~10 % slower",
 }
 
 
