@@ -204,22 +204,26 @@ class Procs:
         wait_port(proc, port)
         return proc
 
-    def mitmdump(self, *extra: str) -> Proc:
-        """Bare mitmdump, configured like gonogo's: lazy connections, no flow output, origin cert not checked."""
+    def mitmdump(self, *extra: str, optimized: bool = False) -> Proc:
+        """Bare mitmdump, configured like gonogo's: lazy connections, no flow output, origin cert not checked.
+        `optimized`: under `python -O`, as `gonogo run` runs (without mitmproxy's per-message type checks)."""
         port = free_port()
-        proc = self.spawn("mitmdump", [str(BIN / "mitmdump"), "--listen-host", "127.0.0.1", "--listen-port",
+        name = "mitmdump-O" if optimized else "mitmdump"
+        python = [sys.executable, "-O"] if optimized else []
+        proc = self.spawn(name, [*python, str(BIN / "mitmdump"), "--listen-host", "127.0.0.1", "--listen-port",
                                        str(port), "--set", "flow_detail=0", "--set", "connection_strategy=lazy",
-                                       "--set", f"confdir={self.workdir / 'mitmdump-ca'}",
+                                       "--set", f"confdir={self.workdir / name / 'ca'}",
                                        "--set", "ssl_insecure=true", *extra])
         proc.port = port
         wait_port(proc, port, timeout=60)
         return proc
 
     def bare_runner(self) -> Proc:
-        """mitmproxy set up exactly as `gonogo run` sets it up (logging at INFO, no flow dumper, lazy
-        connections) but without the gonogo addon: the difference to `gonogo run` is the addon alone."""
+        """mitmproxy set up exactly as `gonogo run` sets it up (its lean master, logging at INFO, no flow dumper,
+        lazy connections, `python -O`) but without the gonogo addons: the difference to `gonogo run` is the
+        addons alone."""
         port = free_port()
-        proc = self.spawn("bare-runner", [sys.executable, str(Path(__file__)), "bare-runner", str(port),
+        proc = self.spawn("bare-runner", [sys.executable, "-O", str(Path(__file__)), "bare-runner", str(port),
                                           str(self.workdir / "bare-runner-ca")])
         proc.port = port
         wait_port(proc, port, timeout=60)
@@ -379,7 +383,7 @@ class CpuMeter:
     def _ours(self) -> float:
         t = os.times()
         total = t.user + t.system + t.children_user + t.children_system
-        return total + sum(cpu_seconds(pid) for pid in self.pids)
+        return total + sum(cpu_seconds(pid) + sum(map(cpu_seconds, children(pid))) for pid in self.pids)
 
     def start(self) -> tuple[float, float, float]:
         return time.monotonic(), self._busy(), self._ours()

@@ -2,8 +2,9 @@
 
 One run, loopback only, the same origin and the same client (`hey`) for every configuration:
   1. direct to the origin (the limit);
-  2. bare `mitmdump` intercepting HTTPS (keep-alive); 2r: mitmproxy set up exactly as `gonogo run` sets it up
-     (its lean master), without the gonogo addons (2r/2: the lean master's gain; 3/2r: the addons' cost);
+  2. bare `mitmdump` intercepting HTTPS (keep-alive); 2o: the same under `python -O`, as `gonogo run` runs
+     (2o/2: what -O alone gives); 2r: mitmproxy set up exactly as `gonogo run` sets it up (its lean master,
+     -O), without the gonogo addons (2r/2: the lean master's gain; 3/2r: the addons' cost);
   3. `gonogo run` on a covered host (facebook.com: decided by the time-box rule, charged in the SQLite ledger,
      counted in the metrics);
   4. `gonogo run` on a host no rule covers (passed through undecrypted);
@@ -30,6 +31,7 @@ Passthrough is reported against Squid's CONNECT. Needs hey, squid and (preferabl
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import signal
@@ -66,6 +68,7 @@ class Workload:
     p99: list[float] = field(default_factory=list)
     other_cpu: list[float] = field(default_factory=list)
     cpu_per_request: list[float] = field(default_factory=list)  # seconds of the proxy process's CPU
+    load_cpu: list[float] = field(default_factory=list)  # seconds of the client's (hey) and the origin's CPU
     failures: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -89,6 +92,7 @@ def workloads(origin: harness.Proc) -> list[Workload]:
         Workload("1", "direct HTTPS", None, f"https://127.0.0.1:{https}/"),
         Workload("1h", "direct HTTP", None, f"http://127.0.0.1:{http}/"),
         Workload("2", "mitmdump HTTPS intercepted", "mitmdump", f"https://127.0.0.1:{https}/"),
+        Workload("2o", "mitmdump -O HTTPS intercepted", "mitmdump-O", f"https://127.0.0.1:{https}/"),
         Workload("2r", "bare runner HTTPS intercepted", "bare-runner", f"https://127.0.0.1:{https}/"),
         Workload("3", "gonogo HTTPS covered", "gonogo", f"https://{COVERED}:{https}/"),
         Workload("3b", "gonogo HTTPS blocked", "gonogo", f"https://{BLOCKED}:{https}/", expect=403),
@@ -151,7 +155,8 @@ def measure(args: argparse.Namespace, work: Path) -> None:
     with harness.Procs(work) as procs:
         origin, origin_kind = procs.origin(args.origin)
         policy = harness.adapted_policy(work)
-        proxies = {"mitmdump": procs.mitmdump(), "bare-runner": procs.bare_runner(), "gonogo": procs.gonogo(policy),
+        proxies = {"mitmdump": procs.mitmdump(), "mitmdump-O": procs.mitmdump(optimized=True),
+                   "bare-runner": procs.bare_runner(), "gonogo": procs.gonogo(policy),
                    "gonogo-2w": procs.gonogo(policy, name="gonogo-2w", workers=2)}
         proxies["squid"], squid_version = procs.squid()
         mitmdump_version = subprocess.run([str(harness.BIN / "mitmdump"), "--version"], capture_output=True,
@@ -171,11 +176,13 @@ def measure(args: argparse.Namespace, work: Path) -> None:
             for load in loads[r % len(loads):] + loads[:r % len(loads)]:
                 proxy = proxies[load.proxy] if load.proxy else None
                 started, cpu = meter.start(), proxy.cpu_seconds() if proxy else 0.0
+                load_cpu = _client_cpu() + origin.cpu_seconds()
                 res = hey(load.url, proxy.port if proxy else None, args.seconds, load.concurrency or args.concurrency,
                           load.keepalive, load.expect)
                 load.other_cpu.append(meter.other(started))
                 if proxy and res["ok"]:
                     load.cpu_per_request.append((proxy.cpu_seconds() - cpu) / res["ok"])
+                    load.load_cpu.append((_client_cpu() + origin.cpu_seconds() - load_cpu) / res["ok"])
                 load.rates.append(res["ok"] / res["seconds"] if res["seconds"] else 0.0)
                 load.p50.append(res["p50"])
                 load.p99.append(res["p99"])
@@ -187,6 +194,12 @@ def measure(args: argparse.Namespace, work: Path) -> None:
         with sqlite3.connect(f"file:{work / 'gonogo' / 'gonogo.db'}?mode=ro", uri=True) as db:
             ledger_minutes = db.execute("SELECT count(*) FROM minutes").fetchone()[0]
         report(loads, peaks, exposition, ledger_minutes, args.detail)
+
+
+def _client_cpu() -> float:
+    """CPU seconds of the benchmark's finished children so far: the `hey` runs."""
+    t = os.times()
+    return t.children_user + t.children_system
 
 
 def report(loads: list[Workload], peaks: dict[str, float], exposition: str, ledger_minutes: int,
@@ -215,6 +228,8 @@ def report(loads: list[Workload], peaks: dict[str, float], exposition: str, ledg
     print("\nratios of requests/s: median of the rounds [lowest - highest]")
     for name, a, b in (("3/2   gonogo covered / bare mitmdump, HTTPS", "3", "2"),
                        ("3b/2  gonogo blocked / bare mitmdump (forwarding), HTTPS", "3b", "2"),
+                       ("2o/2  mitmdump under python -O / bare mitmdump, HTTPS", "2o", "2"),
+                       ("3/2o  gonogo covered / mitmdump under python -O, HTTPS", "3", "2o"),
                        ("2r/2  lean master, no addon / bare mitmdump, HTTPS", "2r", "2"),
                        ("3/2r  gonogo covered / bare runner (the addon alone), HTTPS", "3", "2r"),
                        ("7w/7  2 workers / 1 worker, covered HTTPS, -c32", "7w", "7"),
@@ -241,12 +256,14 @@ def report(loads: list[Workload], peaks: dict[str, float], exposition: str, ledg
                        ("gonogo blocked vs bare mitmdump, HTTPS", "3b", "2"),
                        ("gonogo covered vs bare runner (the addon alone), HTTPS", "3", "2r"),
                        ("bare runner (lean master) vs bare mitmdump, HTTPS", "2r", "2"),
+                       ("gonogo covered vs mitmdump under python -O, HTTPS", "3", "2o"),
                        ("gonogo vs bare runner (the addon alone), plain HTTP", "5g", "5r"),
                        ("new connections: gonogo covered vs bare mitmdump", "3n", "2n")):
         goal = goals.get((a, b))
         verdict = f"{'PASS' if cpu(b) / cpu(a) >= goal else 'FAIL'} (target >= {goal:g})" if goal else ""
         print(f"  {name:60} {cpu(a):5.0f} vs {cpu(b):5.0f} us: {cpu(a) - cpu(b):+5.0f} us, capacity "
               f"x{cpu(b) / cpu(a):.2f} {verdict}")
+    workers(by["7"], by["7w"])
     decided = harness.sample_sum(exposition, "gonogo_requests_total")
     timeboxed = harness.sample_sum(exposition, "gonogo_requests_total",
                                    lambda labels: 'rule="social time-box"' in labels and 'decision="allow"' in labels)
@@ -261,6 +278,23 @@ def report(loads: list[Workload], peaks: dict[str, float], exposition: str, ledg
     busy = statistics.mean(x for w in loads for x in w.other_cpu)
     if busy > 0.1:
         print(f"  !! other processes used {busy * 100:.0f}% of the machine on average: expect noisy figures")
+
+
+def workers(one: Workload, two: Workload) -> None:
+    """What two workers can give on this machine. The client (hey) and the origin run on the same cores as the
+    proxy: one worker is bound by its own core (1/p1 requests/s), two by both cores shared with the client and
+    origin (2/(p2 + c)). So even perfect scaling (p2 = p1) gives at most 2·p1/(p1 + c) here; `capacity` is what
+    two workers would serve with the load generator on another machine (2·p1/p2)."""
+    p1, p2 = one.cpu, two.cpu
+    c = statistics.median(one.load_cpu + two.load_cpu) if one.load_cpu and two.load_cpu else float("nan")
+    measured = statistics.median(x / y for x, y in zip(two.rates, one.rates, strict=True) if y)
+    ceiling, capacity = 2 * p1 / (p1 + c), 2 * p1 / p2
+    print(f"\n2 workers (7w) vs 1 (7): proxy CPU {p1 * 1e6:.0f} vs {p2 * 1e6:.0f} us/req (both workers), client and "
+          f"origin {c * 1e6:.0f} us/req on the same 2 cores")
+    print(f"  req/s x{measured:.2f}; the most 2 workers can give here with the client on the same cores: "
+          f"x{ceiling:.2f} ({measured / ceiling:.0%} of it)")
+    print(f"  capacity with the client elsewhere (2 x {p1 * 1e6:.0f} / {p2 * 1e6:.0f}): x{capacity:.2f} "
+          f"{'PASS' if capacity >= 1.7 else 'FAIL'} (target >= 1.7)")
 
 
 def main() -> int:
