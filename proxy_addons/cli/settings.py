@@ -26,6 +26,9 @@ VARIABLES: dict[str, str] = {
                     f"{DEFAULT_STATE})",
     "GONOGO_STATE_DIR": "the proxy's keys and audit log (run --state-dir; audit --dir is its audit/)",
     "GONOGO_CONFDIR": "the CA's directory (ca --confdir; run's mitmproxy confdir)",
+}
+# not shared by the commands (so not in the deployment's environment files), but read from the environment too
+DEVELOPMENT: dict[str, str] = {
     "GONOGO_DEBUG": "1: run keeps Python's debug checks (asserts, mitmproxy's type check of every message); "
                     "for development, ~10 % slower",
 }
@@ -39,7 +42,7 @@ def env(name: str) -> str | None:
 
 def epilog() -> str:
     lines = ["environment (set once, e.g. in /etc/gonogo/gonogo.env; an option given on the command line wins):"]
-    lines += [f"  {name:<17} {what}" for name, what in VARIABLES.items()]
+    lines += [f"  {name:<17} {what}" for name, what in (VARIABLES | DEVELOPMENT).items()]
     return "\n".join(lines)
 
 
