@@ -20,7 +20,7 @@ CONFDIR ?= $(HOME)/.mitmproxy
 COMPILE_O = -O -m compileall -q -j 0 "$$($(1) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" proxy_addons \
 	>/dev/null || true
 DEBIAN_TEST_PACKAGES := redis-server prometheus chromium nodejs curl haproxy nftables slapd ldap-utils
-BENCH_PACKAGES := hey squid nginx-light redis-server
+BENCH_PACKAGES := hey wrk squid nginx-light redis-server
 
 .PHONY: run test bench-lists bench-decide bench-ledger bench-proxy bench-proxy-quick bench-memory
 
