@@ -245,18 +245,18 @@ def _client_cpu() -> float:
 def report(loads: list[Workload], peaks: dict[str, float], exposition: str, ledger_minutes: int,
            detail: bool = False) -> None:
     by = {w.key: w for w in loads}
-    print(f"{'':3} {'workload':30} {'conn':10} {'req/s':>7} {'median':>7} {'p50 ms':>7} {'p99 ms':>7} "
+    print(f"{'':3} {'workload':34} {'conn':10} {'req/s':>7} {'median':>7} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'CPU us/req':>10} {'peak RSS MB':>12} {'other CPU':>9}")
     for w in loads:
         peak = f"{peaks[w.proxy]:.0f}" if w.proxy else f"{peaks['origin']:.0f} origin"
         cpu = f"{w.cpu * 1e6:.0f}" if w.cpu_per_request else "-"
-        print(f"{w.key:3} {w.label:30} {'keep-alive' if w.keepalive else 'new conn':10} {w.rps:7.0f} "
+        print(f"{w.key:3} {w.label:34} {'keep-alive' if w.keepalive else 'new conn':10} {w.rps:7.0f} "
               f"{statistics.median(w.rates):7.0f} {w.p50[w.best] * 1000:7.1f} {w.p99[w.best] * 1000:7.1f} "
               f"{cpu:>10} {peak:>12} {statistics.mean(w.other_cpu) * 100:8.0f}%")
     if detail:
         print("\nreq/s of each round (in the order run):")
         for w in loads:
-            print(f"  {w.key:3} {w.label:30} " + " ".join(f"{x:7.0f}" for x in w.rates))
+            print(f"  {w.key:3} {w.label:34} " + " ".join(f"{x:7.0f}" for x in w.rates))
     for w in loads:
         for what, n in w.failures.items():
             print(f"  !! {w.key} {w.label}: {n} x {what}")
