@@ -94,6 +94,7 @@ class HookTable(addonmanager.AddonManager):
                 _log_addon_error()
 
     def trigger(self, event: hooks.Hook) -> None:
+        # trigger_event's rules, repeated rather than shared: a helper call per handler would cost the hot path
         handlers = self.handlers(event.name)
         if not handlers:
             return
