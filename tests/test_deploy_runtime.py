@@ -268,30 +268,41 @@ def via(front: int, source: str) -> str | None:
 SOURCES = [f"127.0.0.{i}" for i in range(1, 24)]  # 23: a round robin would not repeat itself
 
 
+def placement(front: int) -> dict[str, str | None]:
+    return {source: via(front, source) for source in SOURCES}
+
+
+def settled(front: int) -> dict[str, str]:
+    """Where each client lands, once every one of them gets an answer (a loaded machine may drop a connect)."""
+    found: dict[str, str | None] = {}
+
+    def answered() -> bool:
+        found.update(placement(front))
+        return None not in found.values()
+
+    wait_for(answered, "haproxy to place every client")
+    return {source: backend for source, backend in found.items() if backend is not None}
+
+
 def test_haproxy_spreads_clients_and_keeps_each_on_one_process(haproxy: tuple[int, list[Backend]]) -> None:
     front, _ = haproxy
-    wait_for(lambda: via(front, "127.0.0.1") is not None, "haproxy to accept connections")
-    first = {source: via(front, source) for source in SOURCES}
-    assert None not in first.values()
+    first = settled(front)
     assert len(set(first.values())) >= 2, f"all clients on one process: {first}"
     for _ in range(2):
-        assert {source: via(front, source) for source in SOURCES} == first, "a client moved between processes"
+        assert settled(front) == first, "a client moved between processes"
 
 
 def test_haproxy_takes_an_unhealthy_process_out_and_back(haproxy: tuple[int, list[Backend]]) -> None:
     front, backends = haproxy
-    wait_for(lambda: via(front, "127.0.0.1") is not None, "haproxy to accept connections")
-    placed = {source: via(front, source) for source in SOURCES}
+    placed = settled(front)
     sick = next(b for b in backends if b.name in placed.values())
     sick.healthy = False
-    wait_for(lambda: sick.name not in {via(front, s) for s in SOURCES}, f"{sick.name} to be taken out")
-    moved = {source: via(front, source) for source in SOURCES}
-    # only the sick process's clients move; everyone else stays where they were (consistent hashing)
-    assert all(moved[s] == placed[s] for s in SOURCES if placed[s] != sick.name)
-    assert all(moved[s] not in {None, sick.name} for s in SOURCES)
+    # only the sick process's clients move, each to a healthy process; everyone else stays (consistent hashing).
+    # Waited for, not read once: haproxy notices the failed health checks after a few intervals.
+    wait_for(lambda: all(now == placed[s] if placed[s] != sick.name else now not in {None, sick.name}
+                         for s, now in placement(front).items()), f"only {sick.name}'s clients to move")
     sick.healthy = True
-    wait_for(lambda: {source: via(front, source) for source in SOURCES} == placed, f"{sick.name} to return")
-
+    wait_for(lambda: placement(front) == placed, f"{sick.name} to return")
 
 
 # ---------------------------------------------------------------------------------------------------------
