@@ -107,8 +107,46 @@ def test_explain_json_has_exactly_the_contract_keys() -> None:
                   "resets_at": "2026-11-27T00:00:00+01:00"},
         "until": "2026-11-26T12:00:00+01:00",
         "shadow": [{"rule": "tiktok trial", "decision": "block", "action": "block", "category": "social"}],
+        "message": "Personal social media is limited to 30 minutes per working day; lunch and after hours are free.",
+        "groups": [],
+        "request": {"method": "GET", "host": "www.tiktok.com", "path": "/@x", "attention": "unknown"},
+        "counting": {"counts": True, "charge": True, "counted": False, "heads_up": False,
+                     "why": "counts: the client sends no Sec-Fetch-* headers, and every such request counts "
+                            "(counting_without_fetch_metadata: requests)"},
+        "continue_minutes": None,
+        "exceptions": {"max_minutes": 60},
+        "rules": [
+            {"rule": "social team runs our channels", "line": 84, "status": "no",
+             "why": "not in customer-service, social-team"},
+            {"rule": "no posting from interns", "line": 90, "status": "no", "why": "not in interns"},
+            {"rule": "corporate news on LinkedIn", "line": 100, "status": "no",
+             "why": "www.tiktok.com is not in category professional"},
+            {"rule": "lunch is free", "line": 105, "status": "no", "why": "outside lunch"},
+            {"rule": "tiktok trial", "line": 113, "status": "shadow", "why": None},
+            {"rule": "social time-box", "line": 120, "status": "match", "why": None},
+            {"rule": "news needs a reason", "line": 131, "status": "not reached", "why": None},
+        ],
     }
     assert len(done.stdout.strip().splitlines()) == 1
+
+
+def test_explain_json_says_whether_a_request_spends_a_minute_in_the_asked_language() -> None:
+    """A background fetch under the data threshold spends nothing, and says so (in Dutch with --lang nl)."""
+    done = gonogo("explain", EXAMPLE_POLICY, "--user", "dirk", "--url", "https://www.facebook.com/feed", "--at",
+                  "2026-11-26T10:00", "--attention", "background", "--background-kb", "10", "--lang", "nl", "--json",
+                  check_rc=0)
+    data = json.loads(done.stdout)
+    assert data["decision"] == "allow" and data["request"]["attention"] == "background"
+    counting = data["counting"]
+    assert (counting["counts"], counting["charge"]) == (False, False)
+    assert counting["why"].startswith("telt niet") and "256 KB" in counting["why"] and "10 KB" in counting["why"]
+    assert data["message"].startswith("Privégebruik")
+    page = json.loads(gonogo("explain", EXAMPLE_POLICY, "--user", "dirk", "--url", "https://www.facebook.com/",
+                             "--at", "2026-11-26T10:00", "--sec-fetch-dest", "document", "--json", check_rc=0).stdout)
+    assert (page["counting"]["counts"], page["counting"]["charge"]) == (True, True)
+    blocked = json.loads(gonogo("explain", EXAMPLE_POLICY, "--user", "dirk", "--url", "https://www.facebook.com/",
+                                "--at", "2026-11-26T10:00", "--used", "30", "--json", check_rc=0).stdout)
+    assert blocked["decision"] == "block" and blocked["counting"]["counts"] is True
 
 
 def test_explain_at_with_an_offset_and_used_minutes() -> None:

@@ -120,10 +120,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     decision = evaluate(policy, who, request, now, usage, trace)
     if note:
         print(f"gonogo explain: {note}", file=sys.stderr)
+    from ..policy.describe import explain_json, explain_text
+
     if args.json:
-        print(json.dumps(decision.to_json(), ensure_ascii=False))
+        print(json.dumps(explain_json(policy, who, request, decision, trace, args.lang), ensure_ascii=False))
         return 0
-    from ..policy.describe import explain_text
 
     print(explain_text(policy, who, request, now, decision, trace, args.url, args.lang))
     return 0

@@ -9,7 +9,7 @@ import datetime as dt
 import ipaddress
 from collections.abc import Sequence
 
-from .engine import Decision, Request, Step, Who
+from .engine import Decision, Request, Step, Who, request_counts
 from .model import Group, Policy, Rule
 from .names import normalize_user
 from .schedules import Schedule
@@ -198,6 +198,39 @@ def explain_text(policy: Policy, who: Who, request: Request, now: dt.datetime, d
     if decision.rule is None:
         lines.append(f"  --  default: {policy.default}")
     return "\n".join(lines)
+
+
+def explain_json(policy: Policy, who: Who, request: Request, decision: Decision, trace: list[Step],
+                 lang: str = "en") -> dict[str, object]:
+    """What `gonogo explain --json` prints: the decision's own fields (a stable contract) plus what the text
+    shows beside them: the groups, the message, whether the request spends a minute and why, the exception
+    requests the rule takes, and every rule in order with why it did or did not match."""
+    data: dict[str, object] = dict(decision.to_json())
+    data["message"] = local(decision.message, lang) or None
+    data["groups"] = list(policy.groups_of(who.user, who.ip, who.groups_from_directory))
+    data["request"] = {"method": request.method, "host": request.host, "path": request.path,
+                       "attention": request.attention}
+    counting = None
+    if decision.quota is not None:
+        rule = policy.rule(decision.rule) if decision.rule else None
+        counting = {"counts": request_counts(policy, rule, request), "charge": decision.quota.charge,
+                    "counted": decision.quota.counted, "heads_up": decision.quota.heads_up,
+                    "why": phrases.counting(policy, rule, request, lang)}
+    data["counting"] = counting
+    data["continue_minutes"] = decision.continue_minutes or None
+    deciding = policy.rule(decision.rule) if decision.rule is not None else None
+    data["exceptions"] = ({"max_minutes": deciding.exceptions.max_minutes}
+                          if deciding is not None and deciding.exceptions is not None else None)
+    seen = {step.rule.index: step for step in trace}
+    rules = []
+    for rule in policy.rules:
+        step = seen.get(rule.index)
+        status = ("not reached" if step is None else "shadow" if step.matched and rule.shadow
+                  else "match" if step.matched else "no")
+        rules.append({"rule": rule.name, "line": rule.line, "status": status,
+                      "why": step.why if step is not None and not step.matched else None})
+    data["rules"] = rules
+    return data
 
 
 def _category_lists(policy: Policy, name: str | None) -> str:
