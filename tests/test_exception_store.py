@@ -12,6 +12,7 @@ import pytest
 
 from proxy_addons.usage.requests import (
     ExceptionRequest,
+    NotOpen,
     RateLimited,
     RequestError,
     RequestStore,
@@ -85,6 +86,39 @@ def test_limits_decisions_expiry_and_claims(state: str) -> None:
         assert await store.get(first.id) is None
         kept = [await store.get(r.id) for r in claimed if r.id != first.id]
         assert all(kept) and len(kept) == 3  # open ones are kept
+
+    run(state, body)
+
+
+def test_withdraw_only_ones_own_open_request(state: str) -> None:
+    async def body(store: RequestStore) -> None:
+        mine, other = await store.create(make()), await store.create(make("user:bob"))
+        decided = await store.create(make())
+        await store.decide(decided.id, False, None, None, time.time())
+        await store.claim()
+        v0 = await store.version()
+        now = time.time()
+        assert await store.withdraw(other.id, "user:alice", now) is None  # bob's: as if it did not exist
+        assert await store.withdraw("no-such-id", "user:alice", now) is None
+        assert (await store.get(other.id)).state == "open"  # type: ignore[union-attr]
+        with pytest.raises(NotOpen, match="denied") as refused:
+            await store.withdraw(decided.id, "user:alice", now)
+        assert refused.value.state == "denied"
+
+        done = await store.withdraw(mine.id, "user:alice", now)
+        assert done is not None and done.state == "withdrawn" and done.decided == now
+        assert (await store.get(mine.id)) == done and await store.version() != v0  # the books see it
+        assert [r.state for r in await store.claim()] == ["withdrawn"]  # announced once
+        with pytest.raises(NotOpen, match="withdrawn"):
+            await store.withdraw(mine.id, "user:alice", now)
+        for approve in (True, False):
+            with pytest.raises(RequestError, match="was withdrawn"):
+                await store.decide(mine.id, approve, None, None, now)
+        assert len(await store.find("user:alice", open_only=True)) == 0
+        with pytest.raises(NotOpen, match="expired"):  # an open one past its time counts as expired
+            await store.withdraw((await store.create(make(created=now - 2 * 86400))).id, "user:alice", now)
+        assert await store.purge(now + 1) == 2  # the withdrawn and the denied one; open ones stay
+        assert await store.get(mine.id) is None and await store.get(other.id) is not None
 
     run(state, body)
 

@@ -6,7 +6,8 @@ interface (`RequestStore`), two stores (requests_sqlite, requests_redis); the st
 approved, denied or expired, and when) are written once, here, and both stores apply them inside their own
 transaction.
 
-A request is `open` until the admin approves or denies it; an approved one is an exception for that person and
+A request is `open` until the admin approves or denies it, or the person withdraws it (`withdrawn`: they no
+longer need it); an approved one is an exception for that person and
 rule until `until`, then `expired`; an open one nobody answered within `OPEN_TTL_SECONDS` expires too. Every
 change bumps the store's `version`, which proxies poll (one cheap read a second) instead of asking per request.
 `announced` is the last state whose event (audit, metrics, webhook) a proxy has claimed, so with many proxies
@@ -20,7 +21,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-STATES = ("open", "approved", "denied", "expired")
+STATES = ("open", "approved", "denied", "expired", "withdrawn")
+FINISHED = ("denied", "expired", "withdrawn")  # states nothing follows; purged after the audit retention
 OPEN_TTL_SECONDS = 24 * 3600  # an open request nobody answered in a day expires
 MAX_OPEN = 3  # open requests per person
 MAX_PER_HOUR = 10  # requests per person per hour, answered or not
@@ -38,7 +40,7 @@ class ExceptionRequest:
     host: str
     reason: str
     minutes: int  # asked for
-    state: str  # open | approved | denied | expired
+    state: str  # open | approved | denied | expired | withdrawn
     created: float  # epoch seconds
     decided: float | None = None
     until: float | None = None  # approved: when the exception ends
@@ -74,6 +76,14 @@ class TooManyOpen(RequestError):
 
 class RateLimited(RequestError):
     pass
+
+
+class NotOpen(RequestError):
+    """A person tried to withdraw their request, but it is no longer open (`state` says what it is now)."""
+
+    def __init__(self, request_id: str, state: str) -> None:
+        super().__init__(f"request {request_id} is {state}, no longer open; it cannot be withdrawn")
+        self.state = state
 
 
 def new_id() -> str:
@@ -112,6 +122,8 @@ def decide(req: ExceptionRequest | None, request_id: str, approve: bool, minutes
                            f"{verb}d now")
     if req.state == "denied":
         raise RequestError(f"request {req.id} was denied already; it cannot be {verb}d now")
+    if req.state == "withdrawn":
+        raise RequestError(f"request {req.id} was withdrawn by the person who asked; it cannot be {verb}d now")
     if note is not None and len(note) > MAX_NOTE:
         raise RequestError(f"--note is longer than {MAX_NOTE} characters")
     if not approve:
@@ -121,6 +133,17 @@ def decide(req: ExceptionRequest | None, request_id: str, approve: bool, minutes
         raise RequestError(f"--minutes must be between 1 and 1440, not {granted}")
     return dataclasses.replace(req, state="approved", decided=now, note=note, granted=granted,
                                until=now + granted * 60)
+
+
+def withdrawn(req: ExceptionRequest | None, person: str, now: float) -> ExceptionRequest | None:
+    """The request after its own person withdrew it; None when there is no such request of `person` (someone
+    else's looks the same as an unknown one), RequestError when it is theirs but no longer open."""
+    if req is None or req.person != person:
+        return None
+    if lapsed(req, now) or req.state != "open":
+        state = "expired" if lapsed(req, now) else req.state
+        raise NotOpen(req.id, state)
+    return dataclasses.replace(req, state="withdrawn", decided=now)
 
 
 def expired(req: ExceptionRequest) -> ExceptionRequest:
@@ -151,6 +174,11 @@ class RequestStore(Protocol):
         """Approve or deny an open request (see `decide` above for what is refused, with RequestError)."""
         ...
 
+    async def withdraw(self, request_id: str, person: str, now: float) -> ExceptionRequest | None:
+        """The person takes back their own open request (state `withdrawn`), atomically. None when `person` has
+        no request `request_id` (unknown, or someone else's); NotOpen when it is no longer open."""
+        ...
+
     async def active(self, now: float) -> list[ExceptionRequest]:
         """Approved requests whose exception has not ended by `now`."""
         ...
@@ -168,7 +196,7 @@ class RequestStore(Protocol):
         ...
 
     async def purge(self, before: float) -> int:
-        """Delete requests created before `before` that are no longer open or approved."""
+        """Delete requests created before `before` that are no longer open or approved (FINISHED)."""
         ...
 
     async def close(self) -> None: ...

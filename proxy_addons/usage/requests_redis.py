@@ -120,6 +120,9 @@ class RedisRequests:
         assert changed is not None
         return changed
 
+    async def withdraw(self, request_id: str, person: str, now: float) -> ExceptionRequest | None:
+        return await self._replace(request_id, lambda r: rules.withdrawn(r, person, now))
+
     async def active(self, now: float) -> list[ExceptionRequest]:
         return [r for r in await self.find() if r.state == "approved" and (r.until or 0) > now]
 
@@ -148,7 +151,7 @@ class RedisRequests:
     async def purge(self, before: float) -> int:
         count = 0
         for r in await self.find():
-            if r.created < before and r.state in ("denied", "expired"):
+            if r.created < before and r.state in rules.FINISHED:
                 await self._call(lambda r=r: self._delete(r))  # type: ignore[misc]
                 count += 1
         return count

@@ -109,6 +109,16 @@ class SqliteRequests:
 
         return self._write(write)
 
+    def _withdraw(self, request_id: str, person: str, now: float) -> ExceptionRequest | None:
+        def write(db: sqlite3.Connection) -> ExceptionRequest | None:
+            found = self._select("WHERE id = ? AND person = ?", (request_id, person))
+            changed = rules.withdrawn(found[0] if found else None, person, now)
+            if changed is not None:
+                db.execute(_INSERT, dataclasses.astuple(changed))
+            return changed
+
+        return self._write(write)
+
     def _expire(self, now: float) -> int:
         lapsed = [r for r in self._select("WHERE state IN ('open', 'approved')") if rules.lapsed(r, now)]
         if not lapsed:
@@ -137,8 +147,9 @@ class SqliteRequests:
 
     def _purge(self, before: float) -> int:
         def write(db: sqlite3.Connection) -> int:
-            cur = db.execute("DELETE FROM exception_requests WHERE created < ? AND state IN ('denied', 'expired')",
-                             (before,))
+            marks = ", ".join("?" for _ in rules.FINISHED)
+            cur = db.execute(f"DELETE FROM exception_requests WHERE created < ? AND state IN ({marks})",
+                             (before, *rules.FINISHED))
             return int(cur.rowcount)
 
         return self._write(write)
@@ -169,6 +180,9 @@ class SqliteRequests:
     async def decide(self, request_id: str, approve: bool, minutes: int | None, note: str | None,
                      now: float) -> ExceptionRequest:
         return await self._run(self._decide, request_id, approve, minutes, note, now)
+
+    async def withdraw(self, request_id: str, person: str, now: float) -> ExceptionRequest | None:
+        return await self._run(self._withdraw, request_id, person, now)
 
     async def active(self, now: float) -> list[ExceptionRequest]:
         return await self._run(self._select, "WHERE state = 'approved' AND until > ?", (now,))
