@@ -44,7 +44,8 @@ from .policy.model import Privacy
 log = logging.getLogger(__name__)
 
 EVENTS = ("block", "warn", "continue", "exhausted")
-REQUEST_EVENTS = ("requested", "approved", "denied", "expired")  # exception requests (see `record_request`)
+# exception requests (see `record_request`)
+REQUEST_EVENTS = ("requested", "approved", "denied", "expired", "withdrawn")
 LOST_EVENT = "lost"  # a note, not a decision: {"time", "event": "lost", "dropped": n, "errors": n}
 FILE_PATTERN = re.compile(r"audit-(\d{4}-\d{2}-\d{2})\.jsonl")
 _QUEUE_LIMIT = 100_000
@@ -150,8 +151,8 @@ class AuditLog:
 
     def record_request(self, event: str, *, request_id: str, user: str | None, rule: str, host: str,
                        minutes: int, group: str | None = None, now: dt.datetime | None = None) -> bool:
-        """Queue the record of an exception request made, approved, denied or expired. Never the reason: it is
-        free text that may name people; it stays in the request store (purged after the retention)."""
+        """Queue the record of an exception request made, approved, denied, expired or withdrawn. Never the
+        reason: it is free text that may name people; it stays in the request store (purged after the retention)."""
         if self.mode == "off" or event not in REQUEST_EVENTS:
             return False
         when = (now or self.clock()).astimezone(dt.UTC)

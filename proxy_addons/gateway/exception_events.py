@@ -11,7 +11,8 @@ from ..policy import Policy
 from ..policy.wording import text
 from ..usage.requests import ExceptionRequest
 
-EVENT_OF_STATE = {"open": "requested", "approved": "approved", "denied": "denied", "expired": "expired"}
+EVENT_OF_STATE = {"open": "requested", "approved": "approved", "denied": "denied", "expired": "expired",
+                  "withdrawn": "withdrawn"}
 
 
 def payload(req: ExceptionRequest, policy: Policy, pseudonym: str | None) -> dict[str, Any]:

@@ -1,12 +1,14 @@
 """Asking for an exception: the form on the block page of an opted-in rule (`exceptions: {max_minutes: N}`), its
 POST to a reserved path the proxy answers itself, the person's requests on the status page, the header of a
-request an exception allowed, and the background book that keeps approvals current (exception_book.py).
+request an exception allowed, the "Withdraw" button of each open request on the status page (posted to the same
+path with `action=withdraw`), and the background book that keeps approvals current (exception_book.py).
 
 Cross-site submission is refused twice over: the form carries a token signed with the proxy's key for this
 person and rule (like a continue link), which another site cannot read; and a browser's `Sec-Fetch-Site` and
 `Origin`, when sent, must say the form came from the very site it is posted to (the block page's own origin).
-One person can only ever make, see or be granted their own requests: every lookup is by the person the proxy
-identified, never by an id from the client.
+A withdrawal's token is signed for this person and that request id.
+One person can only ever make, see, withdraw or be granted their own requests: every lookup is by the person the
+proxy identified, never by an id from the client alone.
 """
 
 from __future__ import annotations
@@ -25,11 +27,26 @@ from mitmproxy import ctx, http
 
 from ..pages import PAGE_HEADERS, pick_language
 from ..pages.render import Html
-from ..pages.requests import REQUEST_PATH, refused_page, request_form, requests_section, sent_page
+from ..pages.requests import (
+    REQUEST_PATH,
+    refused_page,
+    request_form,
+    requests_section,
+    sent_page,
+    withdrawn_page,
+)
 from ..policy import Decision, Policy, Who
 from ..policy.wording import text
 from ..usage.ledger import LedgerUnavailable
-from ..usage.requests import MAX_REASON, ExceptionRequest, RateLimited, TooManyOpen, new_id, open_requests
+from ..usage.requests import (
+    MAX_REASON,
+    ExceptionRequest,
+    NotOpen,
+    RateLimited,
+    TooManyOpen,
+    new_id,
+    open_requests,
+)
 from . import continuelink
 from .exception_book import ExceptionBook
 from .identity import flow_person
@@ -42,22 +59,27 @@ TOKEN_LIFETIME_SECONDS = 3600
 MAX_BODY = 8192
 
 
-def make_token(key: bytes, person: str, rule: str, now: float) -> str:
+ASK = "exception-request"  # what a token allows: asking for an exception to a rule,
+WITHDRAW = "exception-withdraw"  # or withdrawing one request (so neither token can stand in for the other)
+
+
+def make_token(key: bytes, person: str, subject: str, now: float, purpose: str = ASK) -> str:
+    """A token for `person` to do `purpose` with `subject` (a rule name, or a request id), valid an hour."""
     expires = int(now) + TOKEN_LIFETIME_SECONDS
-    return f"{expires}.{_sign(key, person, rule, expires)}"
+    return f"{expires}.{_sign(key, purpose, person, subject, expires)}"
 
 
-def verify_token(key: bytes, person: str, rule: str, token: str, now: float) -> bool:
+def verify_token(key: bytes, person: str, subject: str, token: str, now: float, purpose: str = ASK) -> bool:
     stamp, _, sig = token.partition(".")
     try:
         expires = int(stamp)
     except ValueError:
         return False
-    return expires >= now and hmac.compare_digest(sig, _sign(key, person, rule, expires))
+    return expires >= now and hmac.compare_digest(sig, _sign(key, purpose, person, subject, expires))
 
 
-def _sign(key: bytes, person: str, rule: str, expires: int) -> str:
-    message = "\x00".join(("exception-request", person, rule, str(expires))).encode()
+def _sign(key: bytes, purpose: str, person: str, subject: str, expires: int) -> str:
+    message = "\x00".join((purpose, person, subject, str(expires))).encode()
     return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()[:18]).decode()
 
 
@@ -121,7 +143,8 @@ class ExceptionRequests:
         except Exception:
             self.state.metrics.ledger_error()
             return Html("")
-        return requests_section(found, lang=lang, tz=tz, now=now)
+        return requests_section(found, lang=lang, tz=tz, now=now, withdraw_token=lambda request_id: make_token(
+            self.key, person.key, request_id, time.time(), WITHDRAW))
 
     # -- hooks --------------------------------------------------------------------------------------
 
@@ -154,16 +177,48 @@ class ExceptionRequests:
         assert policy is not None and self.book is not None
         lang = pick_language(req.headers.get("accept-language"))
         status_url = f"http://{state.status_host}/"
+        if req.method != "POST":
+            return _refused(405, text(lang, "refused.forbidden"), lang, status_url)
+        if req.raw_content is None or len(req.raw_content) > MAX_BODY:  # None: streamed
+            return _refused(403, text(lang, "refused.forbidden"), lang, status_url)
+        form = _form(req)
+        if form.get("action") == "withdraw":
+            if cross_site(req):
+                return _refused(403, text(lang, "withdraw.forbidden"), lang, status_url, withdraw=True)
+            return await self._withdraw(flow_person(policy, flow, state.directory), form, lang, status_url)
+        if cross_site(req):
+            return _refused(403, text(lang, "refused.forbidden"), lang, status_url)
+        return await self._ask(flow, form, lang, status_url)
+
+    async def _withdraw(self, person: Who, form: Mapping[str, str], lang: str, status_url: str) -> http.Response:
+        """The person takes back one of their open requests; the book announces it (it sees the store change)."""
+        assert self.book is not None
+        request_id = form.get("id", "")
+        if not verify_token(self.key, person.key, request_id, form.get("token", ""), time.time(), WITHDRAW):
+            return _refused(403, text(lang, "withdraw.forbidden"), lang, status_url, withdraw=True)
+        try:
+            done = await self.book.store.withdraw(request_id, person.key, time.time())
+        except NotOpen as exc:
+            why = text(lang, "withdraw.not_open", state=text(lang, f"state.{exc.state}"))
+            return _refused(409, why, lang, status_url, withdraw=True)
+        except (LedgerUnavailable, OSError) as exc:
+            log.warning(f"gonogo: cannot withdraw an exception request: {exc}")
+            self.state.metrics.ledger_error()
+            return _refused(503, text(lang, "refused.unavailable"), lang, status_url, withdraw=True)
+        if done is None:
+            return _refused(404, text(lang, "withdraw.unknown"), lang, status_url, withdraw=True)
+        return _page(200, withdrawn_page(done, lang=lang, status_url=status_url), lang)
+
+    async def _ask(self, flow: http.HTTPFlow, form: Mapping[str, str], lang: str, status_url: str) -> http.Response:
+        """A new request from a block page's form."""
+        state, req = self.state, flow.request
+        policy = state.policy
+        assert policy is not None and self.book is not None
 
         def refused(status: int, why: str) -> http.Response:
-            return _page(status, refused_page(lang=lang, why=why, status_url=status_url), lang)
+            return _refused(status, why, lang, status_url)
 
-        if req.method != "POST":
-            return refused(405, text(lang, "refused.forbidden"))
-        if cross_site(req) or req.raw_content is None or len(req.raw_content) > MAX_BODY:  # None: streamed
-            return refused(403, text(lang, "refused.forbidden"))
         person = flow_person(policy, flow, state.directory)
-        form = _form(req)
         rule = policy.rule(form.get("rule", ""))
         if rule is None or not verify_token(self.key, person.key, rule.name, form.get("token", ""), time.time()):
             return refused(403, text(lang, "refused.forbidden"))
@@ -212,6 +267,10 @@ def _problem(lang: str, reason: str, minutes: str, max_minutes: int) -> str | No
     if not 1 <= value <= max_minutes:
         return text(lang, "refused.minutes", max=max_minutes)
     return None
+
+
+def _refused(status: int, why: str, lang: str, status_url: str, *, withdraw: bool = False) -> http.Response:
+    return _page(status, refused_page(lang=lang, why=why, status_url=status_url, withdraw=withdraw), lang)
 
 
 def _page(status: int, body: str, lang: str) -> http.Response:

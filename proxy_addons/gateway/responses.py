@@ -177,7 +177,9 @@ class Responder:
         requests = await self.requests_of(person, lang, now, policy.timezone) if self.requests_of else Html("")
         body = status_page(user=person.user, groups=groups, policy=policy, rows=rows, lang=lang, now=now,
                            requests=requests)
-        return _html(200, body, {"content-language": lang})
+        # the Withdraw buttons of open requests post to the status page's own site
+        csp = {"Content-Security-Policy": _FORM_CSP} if self.requests_of is not None else {}
+        return _html(200, body, {"content-language": lang, **csp})
 
 
 def _header_safe(value: str) -> str:

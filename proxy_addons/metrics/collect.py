@@ -278,7 +278,7 @@ class Metrics:
         return True
 
     def exception_request(self, group_label: str, result: str) -> None:
-        """An exception request was made (`requested`), approved, denied or expired."""
+        """An exception request was made (`requested`), approved, denied, expired or withdrawn."""
         self._exception_requests.labels(self._group(group_label), result if result in n.EXCEPTION_RESULTS
                                         else n.OTHER).inc()
 

@@ -51,7 +51,7 @@ DIRECTORY_RESULTS = ("ok", "error")
 PASSTHROUGH_REASONS = ("uncovered", "no-ca-mode")  # the addon's reasons, exported at 0 from the start
 # why a time-boxed request was decided but spent no minute (policy/attention.py)
 NOT_SPENT_REASONS = ("background", "server-push", "no-fetch-metadata")
-EXCEPTION_RESULTS = ("requested", "approved", "denied", "expired")  # exception requests, by what happened
+EXCEPTION_RESULTS = ("requested", "approved", "denied", "expired", "withdrawn")  # exception requests, by what happened
 
 ACTIVE_WINDOW_MINUTES = 5
 DECISION_BUCKETS = (0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,

@@ -1,11 +1,11 @@
-"""The pages of exception requests: the form on a block page, "request sent", "request not sent", and the
-person's own requests on the status page. Every value a person typed (the reason) or the policy names is
-escaped like any other value on our pages."""
+"""The pages of exception requests: the form on a block page, "request sent", "request not sent", the
+person's own requests on the status page (each open one with a "Withdraw" button), and "request withdrawn".
+Every value a person typed (the reason) or the policy names is escaped like any other value on our pages."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..policy.wording import text
 from ..policy.wording.phrases import when as format_when
@@ -22,6 +22,11 @@ _STYLE = Html(
     " form.ask input[type=number] { width: 6rem; font: inherit; padding: .2rem; }"
     " form.ask button { padding: .6rem 1.2rem; border: 0; border-radius: 6px; background: var(--accent);"
     " color: #fff; font: inherit; font-weight: 600; cursor: pointer; }</style>")
+# the Withdraw button of an open request on the status page: small, quiet, on the request's own line
+_WITHDRAW_STYLE = Html(
+    "<style>form.withdraw { display: inline; margin-left: .6rem; }"
+    " form.withdraw button { padding: .15rem .7rem; border: 1px solid currentColor; border-radius: 6px;"
+    " background: transparent; color: inherit; font: inherit; font-size: .9em; cursor: pointer; }</style>")
 
 
 def request_form(*, lang: str, rule: str, max_minutes: int, token: str, next_path: str) -> Html:
@@ -57,14 +62,38 @@ def sent_page(req: ExceptionRequest, *, lang: str, tz: dt.tzinfo, now: dt.dateti
                  status_link=t(lang, "status.link"))
 
 
-def refused_page(*, lang: str, why: str, status_url: str = STATUS_URL) -> str:
-    """"Request not sent", with `why` (a sentence from the wording table)."""
-    return _page("block", lang, text(lang, "refused.title"), "request.html", heading=t(lang, "refused.heading"),
-                 lead=why, facts=Html(""), status_url=status_url, status_link=t(lang, "status.link"))
+def withdrawn_page(req: ExceptionRequest, *, lang: str, status_url: str = STATUS_URL) -> str:
+    """"Request withdrawn": which one, and that the person can ask again."""
+    facts = [(text(lang, "label.request"), tag("code", req.id)),
+             (text(lang, "label.state"), text(lang, f"state.{req.state}")),
+             (text(lang, "label.site"), req.host), (text(lang, "label.rule"), req.rule)]
+    return _page("status", lang, text(lang, "withdrawn.title"), "request.html",
+                 heading=t(lang, "withdrawn.heading"), lead=t(lang, "withdrawn.lead"), facts=_facts(facts),
+                 status_url=status_url, status_link=t(lang, "status.link"))
 
 
-def requests_section(requests: Iterable[ExceptionRequest], *, lang: str, tz: dt.tzinfo, now: dt.datetime) -> Html:
-    """The status page's list of the person's requests, newest first: site, state, times, reason, IT's note."""
+def refused_page(*, lang: str, why: str, status_url: str = STATUS_URL, withdraw: bool = False) -> str:
+    """"Request not sent" (or, for a withdrawal, "request not withdrawn"), with `why` (a sentence from the
+    wording table)."""
+    title, heading = ("withdraw.refused_title", "withdraw.refused_heading") if withdraw else ("refused.title",
+                                                                                            "refused.heading")
+    return _page("block", lang, text(lang, title), "request.html", heading=t(lang, heading), lead=why,
+                 facts=Html(""), status_url=status_url, status_link=t(lang, "status.link"))
+
+
+def withdraw_form(request_id: str, token: str, lang: str) -> Html:
+    """The "Withdraw" button of one open request: a POST to REQUEST_PATH on the status page's own site."""
+    hidden = "".join(f'<input type="hidden" name="{name}" value="{esc(value)}">'
+                     for name, value in (("action", "withdraw"), ("id", request_id), ("token", token)))
+    return Html(f'<form class="withdraw" method="post" action="{REQUEST_PATH}">{hidden}'
+                f'<button type="submit" title="{t(lang, "withdraw.label", id=request_id)}">'
+                f'{t(lang, "withdraw.button")}</button></form>')
+
+
+def requests_section(requests: Iterable[ExceptionRequest], *, lang: str, tz: dt.tzinfo, now: dt.datetime,
+                     withdraw_token: Callable[[str], str] | None = None) -> Html:
+    """The status page's list of the person's requests, newest first: site, state, times, reason, IT's note;
+    with `withdraw_token` (request id -> signed token), a Withdraw button for each open one."""
     rows = list(requests)
     heading = tag("h2", text(lang, "status.requests"))
     if not rows:
@@ -76,10 +105,12 @@ def requests_section(requests: Iterable[ExceptionRequest], *, lang: str, tz: dt.
                  f"({esc(text(lang, 'count.minutes', count=r.granted or r.minutes, n=r.granted or r.minutes))})"]
         if r.until is not None and r.state in ("approved", "expired"):
             facts.append(f"{t(lang, 'label.until')}: {esc(_moment(r.until, tz, now, lang))}")
-        lines = [f"<strong>{esc(r.host)}</strong>{tag('span', text(lang, f'state.{r.state}'), 'badge')}",
+        button = withdraw_form(r.id, withdraw_token(r.id), lang) if withdraw_token and r.state == "open" else ""
+        lines = [f"<strong>{esc(r.host)}</strong>{tag('span', text(lang, f'state.{r.state}'), 'badge')}{button}",
                  " · ".join(facts), f"{t(lang, 'label.reason')}: {esc(r.reason)}"]
         if r.note:
             lines.append(f"<em>{t(lang, 'label.note')}: {esc(r.note)}</em>")
         lines.append(f'<span class="muted">{t(lang, "label.request")} <code>{esc(r.id)}</code></span>')
         items.append("<li>" + "<br>".join(lines) + "</li>")
-    return Html(f'{heading}<ul class="rules">{"".join(items)}</ul>')
+    style = _WITHDRAW_STYLE if withdraw_token and any(r.state == "open" for r in rows) else ""
+    return Html(f'{heading}{style}<ul class="rules">{"".join(items)}</ul>')

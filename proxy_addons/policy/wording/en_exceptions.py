@@ -52,6 +52,19 @@ EN_EXCEPTIONS: dict[str, str | tuple[str, str]] = {
     "state.approved": "approved",
     "state.denied": "denied",
     "state.expired": "expired",
+    "state.withdrawn": "withdrawn",
+    "withdraw.button": "Withdraw",
+    "withdraw.label": "Withdraw request {id}: you no longer need it",
+    "withdrawn.title": "Request withdrawn",
+    "withdrawn.heading": "Your request was withdrawn",
+    "withdrawn.lead": "IT will not decide on it any more. If you need the site after all, you can ask again from "
+                      "the page that blocks it.",
+    "withdraw.refused_title": "Request not withdrawn",
+    "withdraw.refused_heading": "Your request was not withdrawn",
+    "withdraw.forbidden": "This button was not sent from your own status page, or it has expired. Reload your "
+                          "status page and try again.",
+    "withdraw.unknown": "You have no request with this number.",
+    "withdraw.not_open": "This request can no longer be withdrawn; its state is: {state}.",
     "status.requests": "Your requests for an exception",
     "status.no_requests": "You have not asked for an exception.",
     "col.request": "Request",
@@ -66,5 +79,6 @@ EN_EXCEPTIONS: dict[str, str | tuple[str, str]] = {
     "notify.approved": "Exception request {id} approved: {who} may use {host} (rule '{rule}') until {until}.",
     "notify.denied": "Exception request {id} denied: {who}, {host} (rule '{rule}').",
     "notify.expired": "Exception request {id} expired: {who}, {host} (rule '{rule}').",
+    "notify.withdrawn": "Exception request {id} withdrawn: {who} no longer needs {host} (rule '{rule}').",
     "notify.someone": "someone ({pseudonym})",
 }

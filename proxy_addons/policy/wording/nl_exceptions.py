@@ -53,6 +53,19 @@ NL_EXCEPTIONS: dict[str, str | tuple[str, str]] = {
     "state.approved": "goedgekeurd",
     "state.denied": "afgewezen",
     "state.expired": "verlopen",
+    "state.withdrawn": "ingetrokken",
+    "withdraw.button": "Intrekken",
+    "withdraw.label": "Verzoek {id} intrekken: je hebt het niet meer nodig",
+    "withdrawn.title": "Verzoek ingetrokken",
+    "withdrawn.heading": "Je verzoek is ingetrokken",
+    "withdrawn.lead": "IT beslist er niet meer over. Heb je de site toch nodig, dan kun je opnieuw een verzoek "
+                      "doen op de pagina die hem blokkeert.",
+    "withdraw.refused_title": "Verzoek niet ingetrokken",
+    "withdraw.refused_heading": "Je verzoek is niet ingetrokken",
+    "withdraw.forbidden": "Deze knop komt niet van je eigen statuspagina, of hij is verlopen. Laad je "
+                          "statuspagina opnieuw en probeer het nog eens.",
+    "withdraw.unknown": "Je hebt geen verzoek met dit nummer.",
+    "withdraw.not_open": "Dit verzoek kun je niet meer intrekken; de status is: {state}.",
     "status.requests": "Je verzoeken om een uitzondering",
     "status.no_requests": "Je hebt geen uitzondering gevraagd.",
     "col.request": "Verzoek",
@@ -68,5 +81,7 @@ NL_EXCEPTIONS: dict[str, str | tuple[str, str]] = {
                        "{until}.",
     "notify.denied": "Uitzonderingsverzoek {id} afgewezen: {who}, {host} (regel '{rule}').",
     "notify.expired": "Uitzonderingsverzoek {id} verlopen: {who}, {host} (regel '{rule}').",
+    "notify.withdrawn": "Uitzonderingsverzoek {id} ingetrokken: {who} heeft {host} (regel '{rule}') niet meer "
+                        "nodig.",
     "notify.someone": "iemand ({pseudonym})",
 }
