@@ -7,21 +7,28 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.proxy import Origin
-from tests.test_exceptions_e2e import PAGE, curl_post, form_of, gonogo_cli, start, until
-from tests.test_exceptions_e2e import webhook  # noqa: F401 (fixture)
+from tests.test_exceptions_e2e import (  # noqa: F401 (webhook: a fixture)
+    PAGE,
+    curl_post,
+    form_of,
+    gonogo_cli,
+    start,
+    until,
+    webhook,
+)
 
 STATUS = "http://gonogo.status/"
 WITHDRAW = "http://gonogo.status/__gonogo__/exception"
 SAME_SITE = "Origin: http://gonogo.status"
 
 
-def test_withdraw_own_open_request(tmp_path: Path, origin: Origin, webhook: tuple[str, list[dict[str, Any]]]) -> None:
-    hook_url, received = webhook
+def test_withdraw_own_open_request(tmp_path: Path, origin: Origin, request: pytest.FixtureRequest) -> None:
+    hook_url, received = request.getfixturevalue("webhook")
     gonogo = start(tmp_path, hook_url)
     site = f"http://facebook.test:{origin.http_port}"
     args = ("--policy", str(gonogo.policy), "--state", gonogo.state)
