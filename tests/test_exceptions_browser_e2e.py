@@ -1,6 +1,7 @@
 """A real browser asks for an exception: headless Chromium, driven over the DevTools protocol, fills the block
-page's form and submits it through the proxy; and a form on another page (a `data:` URL, so Chromium sends
-`Origin: null` and `Sec-Fetch-Site: cross-site`) posting to the same path with a valid token is refused."""
+page's form and submits it through the proxy; a form on another page (a `data:` URL, so Chromium sends
+`Origin: null` and `Sec-Fetch-Site: cross-site`) posting to the same path with a valid token is refused; and the
+status page's Withdraw button takes the request back."""
 
 from __future__ import annotations
 
@@ -127,10 +128,18 @@ def test_chromium_fills_the_form(tmp_path: Path, origin: Origin) -> None:
                                 "document.body.innerText", "the refusal")
         assert "not sent from the gateway" in refused
 
+        # the person no longer needs it: the Withdraw button on their status page takes it back
+        page.call("Page.navigate", url="http://gonogo.status/")
+        page.wait_for("!!document.querySelector('form.withdraw button')", "the status page's Withdraw button")
+        page.evaluate("document.querySelector('form.withdraw').requestSubmit(); true")
+        text = page.wait_for("document.body && document.body.innerText.includes('Your request was withdrawn') && "
+                             "document.body.innerText", "the request-withdrawn page")
+        assert "withdrawn" in text.lower() and "facebook.test" in text
+
         listed = processes.run([str(GONOGO), "requests", "list", "--json", "--policy", str(policy),
                                 "--state", gonogo.state], timeout=60, text=True)
-        assert [(r["reason"], r["minutes"], r["host"]) for r in json.loads(listed.stdout)] == [
-            ("Answer a customer on Messenger", 20, "facebook.test")]
+        assert [(r["reason"], r["minutes"], r["host"], r["state"]) for r in json.loads(listed.stdout)] == [
+            ("Answer a customer on Messenger", 20, "facebook.test", "withdrawn")]
     finally:
         processes.end(browser)
         gonogo.stop()
