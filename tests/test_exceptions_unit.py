@@ -154,3 +154,29 @@ def test_request_ids_never_read_as_command_line_options() -> None:
 
     ids = {new_id() for _ in range(2000)}
     assert len(ids) == 2000 and all(len(i) == 12 and i[0].isalnum() for i in ids)
+
+
+def test_withdraw_tokens_and_buttons() -> None:
+    """A withdraw token is good for one person and one request only, and is no request token (nor the other way
+    round); the status page shows a Withdraw button, in the reader's language, on open requests only."""
+    import dataclasses
+
+    from proxy_addons.gateway.exceptions import ASK, WITHDRAW, make_token, verify_token
+    from proxy_addons.pages.requests import requests_section
+
+    key, now = b"k" * 32, time.time()
+    token = make_token(key, "user:alice", "req1", now, WITHDRAW)
+    assert verify_token(key, "user:alice", "req1", token, now, WITHDRAW)
+    assert not verify_token(key, "user:bob", "req1", token, now, WITHDRAW)
+    assert not verify_token(key, "user:alice", "req2", token, now, WITHDRAW)
+    assert not verify_token(key, "user:alice", "req1", token, now, ASK)
+    assert not verify_token(key, "user:alice", "req1", make_token(key, "user:alice", "req1", now), now, WITHDRAW)
+
+    open_one = ExceptionRequest("req1", "user:alice", "alice", None, "no facebook", "facebook.test", "call", 30,
+                                "open", NOON.timestamp())
+    decided = dataclasses.replace(open_one, id="req2", state="denied")
+    for lang, button in (("en", ">Withdraw</button>"), ("nl", ">Intrekken</button>")):
+        html = requests_section([open_one, decided], lang=lang, tz=UTC, now=NOON, withdraw_token=lambda i: f"t-{i}")
+        assert html.count(button) == 1 and 'name="id" value="req1"' in html and "t-req1" in html
+        assert "t-req2" not in html
+    assert "Withdraw" not in requests_section([open_one], lang="en", tz=UTC, now=NOON)
