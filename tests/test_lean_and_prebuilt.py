@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import subprocess
 import sys
 from pathlib import Path
 
@@ -122,5 +123,25 @@ def test_gonogo_run_reruns_itself_under_python_O_in_the_same_process_unless_debu
         with gonogo.client() as client:
             blocked = client.get("https://linkedin.test/", headers={"accept": "text/plain"})
         assert blocked.status_code == 403 and "no linkedin" in blocked.text
+    finally:
+        assert gonogo.stop() == 0, gonogo.output()
+
+
+def test_the_lean_master_keeps_the_ca_download_and_http2(tmp_path: Path) -> None:
+    """What people rely on from mitmproxy's own addons, through `gonogo run`'s lean master and hook table:
+    `http://mitm.it` hands out the proxy's CA, and a browser speaking HTTP/2 to the proxy is decided as usual."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(BLOCKING)
+    gonogo = Gonogo(tmp_path, policy).start()
+    try:
+        with gonogo.client() as client:
+            pem = client.get("http://mitm.it/cert/pem")
+        assert pem.status_code == 200 and pem.content.strip() == gonogo.ca.read_bytes().strip()
+        # curl, not httpx: httpx speaks HTTP/1.1 inside a proxy tunnel
+        done = subprocess.run(["curl", "-s", "--http2", "--cacert", str(gonogo.ca), "-x", gonogo.url,
+                               "-H", "accept: text/plain", "-w", "\n%{http_version} %{http_code}",
+                               "https://linkedin.test/"], capture_output=True, text=True, timeout=30)
+        body, _, version_status = done.stdout.rpartition("\n")
+        assert version_status == "2 403" and "no linkedin" in body, done
     finally:
         assert gonogo.stop() == 0, gonogo.output()
