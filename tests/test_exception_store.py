@@ -100,6 +100,7 @@ def test_withdraw_only_ones_own_open_request(state: str) -> None:
         now = time.time()
         assert await store.withdraw(other.id, "user:alice", now) is None  # bob's: as if it did not exist
         assert await store.withdraw("no-such-id", "user:alice", now) is None
+        assert await store.version() == v0  # nothing changed
         assert (await store.get(other.id)).state == "open"  # type: ignore[union-attr]
         with pytest.raises(NotOpen, match="denied") as refused:
             await store.withdraw(decided.id, "user:alice", now)

@@ -110,6 +110,9 @@ class SqliteRequests:
         return self._write(write)
 
     def _withdraw(self, request_id: str, person: str, now: float) -> ExceptionRequest | None:
+        if not self._select("WHERE id = ? AND person = ?", (request_id, person)):
+            return None  # unknown, or someone else's: nothing to write, and the version stays
+
         def write(db: sqlite3.Connection) -> ExceptionRequest | None:
             found = self._select("WHERE id = ? AND person = ?", (request_id, person))
             changed = rules.withdrawn(found[0] if found else None, person, now)
