@@ -215,7 +215,8 @@ EN: dict[str, str | tuple[str, str]] = {
     "notice.more_time": "Need more time on a time-limited site for your work? Ask {contact}: an administrator "
                         "can give you extra minutes for the current day or week.",
     "notice.ask_exception": "Where an agreement above says so, you can also ask for an exception yourself, from "
-                            "the page that blocks the site; your status page ({url}) shows what IT decided.",
+                            "the page that blocks the site; your status page ({url}) shows what IT decided, and "
+                            "there you can withdraw a request you no longer need.",
     "notice.your_manager": "your manager",
     "window": "{days}, {start}–{end}",
     "window.overnight": "{days}, {start} until {end} the next morning",

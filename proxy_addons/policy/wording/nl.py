@@ -222,7 +222,8 @@ NL: dict[str, str | tuple[str, str]] = {
     "notice.more_time": "Heb je voor je werk meer tijd nodig op een site met een tijdslimiet? Vraag het aan "
                         "{contact}: een beheerder kan je extra minuten geven voor de lopende dag of week.",
     "notice.ask_exception": "Waar een afspraak hierboven dat zegt, kun je ook zelf een uitzondering aanvragen, op "
-                            "de pagina die de site blokkeert; je eigen overzicht ({url}) laat zien wat IT besloot.",
+                            "de pagina die de site blokkeert; je eigen overzicht ({url}) laat zien wat IT besloot, en "
+                            "daar kun je een aanvraag intrekken die je niet meer nodig hebt.",
     "notice.your_manager": "je leidinggevende",
     "window": "{days}, {start}–{end}",
     "window.overnight": "{days}, {start} tot {end} de volgende ochtend",
