@@ -127,13 +127,7 @@ class AuditLog:
         }
         if decision.quota is not None:
             entry.update(budget=decision.quota.budget, used=decision.quota.used, limit=decision.quota.limit)
-        try:
-            self._queue.put_nowait((when.date(), json.dumps(entry, ensure_ascii=False) + "\n"))
-        except queue.Full:
-            self.dropped += 1
-            return False
-        self._ensure_thread()
-        return True
+        return self._enqueue(when, entry)
 
     def _repeat(self, user: str | None, host: str, event: str, rule: str, when: dt.datetime) -> bool:
         """Whether this person already has a record for this host, event and rule in this clock minute.
@@ -160,6 +154,10 @@ class AuditLog:
             "time": when.isoformat(timespec="seconds").replace("+00:00", "Z"), "event": event, "request": request_id,
             "rule": rule, "group": group, "host": host, "minutes": minutes, "user": self.user_field(user),
         }
+        return self._enqueue(when, entry)
+
+    def _enqueue(self, when: dt.datetime, entry: dict[str, Any]) -> bool:
+        """Hand a record to the writer thread; a full queue drops it (counted) rather than stall a request."""
         try:
             self._queue.put_nowait((when.date(), json.dumps(entry, ensure_ascii=False) + "\n"))
         except queue.Full:

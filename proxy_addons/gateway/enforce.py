@@ -4,13 +4,13 @@ allowed. Any error refuses the traffic: an enforcing gateway fails closed."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from mitmproxy import ctx, http
 
 from ..policy import Decision
 from ..policy.attention import BACKGROUND, CLIENT_MESSAGE, SERVER_PUSH, classify
+from .closing import close
 from .identity import flow_person
 from .names import BadRequest, request_names, request_readings
 from .refusal import refusal
@@ -93,7 +93,7 @@ class Enforce:
             if flow.websocket is not None and flow.websocket.messages:
                 flow.websocket.messages[-1].drop()
             flow.kill()
-            close_connections(flow)
+            close(flow.client_conn, flow.server_conn)  # a WebSocket ignores kill()
 
     async def _still_allowed(self, flow: http.HTTPFlow) -> bool:
         policy, decider = self.state.policy, self.state.decider
@@ -104,16 +104,3 @@ class Enforce:
         attention = CLIENT_MESSAGE if messages and messages[-1].from_client else SERVER_PUSH
         again, _ = await decider.decide_each(policy, person, hosts, "GET", request_readings(flow)[1], (), attention)
         return again.decision == "allow"
-
-
-def close_connections(flow: http.HTTPFlow) -> None:
-    """End a WebSocket the policy no longer allows. mitmproxy's WebSocket layer ignores `kill()`, so close
-    both sides through the connection handler (best effort: without it, later messages are still dropped)."""
-    proxyserver = ctx.master.addons.get("proxyserver")
-    handler = getattr(proxyserver, "connections", {}).get(flow.client_conn.id)
-    if handler is None:
-        return
-    with contextlib.suppress(Exception):
-        handler.close_connection(flow.client_conn)
-        if flow.server_conn is not None:
-            handler.close_connection(flow.server_conn)

@@ -10,7 +10,6 @@ decided again the way `Passthrough` decides it; one the new policy would no long
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from mitmproxy import ctx, tls
 
 from ..policy import Policy
+from .closing import close
 from .identity import connection_person
 from .state import GatewayState, normalised
 
@@ -62,7 +62,7 @@ class LiveConnections:
                 keep = False
             if not keep:
                 self.passed.pop(key, None)
-                closed += close_client(passed.client)
+                closed += close(passed.client)
         if closed:
             log.info(f"gonogo: closed {closed} open connection(s) the new policy decides differently")
 
@@ -80,15 +80,3 @@ class LiveConnections:
         if decider is None:
             return False
         return not any(decider.peek(policy, person, h).decision == "block" for h in passed.hosts)
-
-
-def close_client(client: Any) -> int:
-    """Close a client connection (and with it the upstream one) through mitmproxy's connection handler."""
-    proxyserver = ctx.master.addons.get("proxyserver")
-    handler = getattr(proxyserver, "connections", {}).get(client.id)
-    if handler is None:
-        return 0
-    with contextlib.suppress(Exception):
-        handler.close_connection(client)
-        return 1
-    return 0

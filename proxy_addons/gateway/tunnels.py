@@ -11,12 +11,12 @@ The person behind a tunnel is fixed at its CONNECT (see `identity.flow_person`).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
-from mitmproxy import ctx, http, tcp
+from mitmproxy import http, tcp
 
 from ..policy import Policy
+from .closing import close
 from .identity import connection_person, flow_person
 from .state import GatewayState, normalised
 
@@ -67,19 +67,9 @@ class Tunnels:
         if server.timestamp_start is None:
             server.error = f"gonogo: only web traffic may pass to {host}"  # the TCP layer then dials nothing
         else:
-            close(flow)
+            close(flow.client_conn, flow.server_conn)
 
     def tcp_message(self, flow: tcp.TCPFlow) -> None:
         """A killed flow's bytes never travel, whatever mitmproxy's TCP layer does next."""
         if flow.error is not None and flow.messages:
             flow.messages[-1].content = b""
-
-
-def close(flow: tcp.TCPFlow) -> None:
-    proxyserver = ctx.master.addons.get("proxyserver")
-    handler = getattr(proxyserver, "connections", {}).get(flow.client_conn.id)
-    if handler is None:
-        return
-    with contextlib.suppress(Exception):
-        handler.close_connection(flow.client_conn)
-        handler.close_connection(flow.server_conn)
