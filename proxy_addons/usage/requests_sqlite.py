@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from . import requests as rules
 from .requests import ExceptionRequest
+from .sqlite import immediate
 
 T = TypeVar("T")
 
@@ -72,16 +73,13 @@ class SqliteRequests:
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn` in one IMMEDIATE transaction; the version moves with every committed change."""
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+
+        def versioned(db: sqlite3.Connection) -> T:
             result = fn(db)
             db.execute("UPDATE exception_version SET version = version + 1")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        return result
+            return result
+
+        return immediate(self._db(), versioned)
 
     def _select(self, where: str, args: tuple[Any, ...] = ()) -> list[ExceptionRequest]:
         rows = self._db().execute(f"SELECT {_COLUMNS} FROM exception_requests {where}", args).fetchall()

@@ -54,6 +54,19 @@ def _bump(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO changes VALUES (1, 1) ON CONFLICT DO UPDATE SET n = n + 1")
 
 
+
+def immediate(db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `fn` in one IMMEDIATE transaction: the write lock up front, so no two writers (two proxies, or a
+    proxy and an admin command, on one file) interleave; any error rolls all of it back."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(db)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return result
+
 class SqliteLedger:
     """`Ledger` on a SQLite file. Opening creates the file (and its directory) and fails right away if it
     cannot, so a bad `--state` stops start-up instead of the first request."""
@@ -96,33 +109,21 @@ class SqliteLedger:
         """Drop expired periods with their minutes, and expired continues."""
         now = time.time()
         self._next_cleanup = now + CLEANUP_EVERY_SECONDS
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+
+        def cleanup(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM minutes WHERE (user, budget, period) IN "
                        "(SELECT user, budget, period FROM periods WHERE expires <= ?)", (now,))
             db.execute("DELETE FROM periods WHERE expires <= ?", (now,))
             db.execute("DELETE FROM continues WHERE until <= ?", (now,))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+
+        immediate(self._db(), cleanup)
 
     def _state(self, user: str, budget: str, period: str, minute: int) -> tuple[int, int, bool]:
         row = self._db().execute(_STATE, (minute, user, budget, period)).fetchone()
         return (row[0], row[1], bool(row[2])) if row else (0, 0, False)
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` in one IMMEDIATE transaction (the write lock up front, so no two writers interleave)."""
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(db)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        return result
+        return immediate(self._db(), fn)
 
     def _charge(self, user: str, budget: str, period: str, minute: int, limit: int, ttl: int) -> Charge:
         used, extra, counted = self._state(user, budget, period, minute)
